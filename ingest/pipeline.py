@@ -1,0 +1,183 @@
+"""File → Document → Chunks: load, clean, assemble the canonical text, find structure, chunk.
+
+The canonical text is assembled block by block, so every offset (pages, tables, loader
+headings) is known at the moment the text is written; nothing is located afterwards.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ingest.chunk import Chunker
+from ingest.clean import clean_text, is_heading_like, normalize_spaces, strip_invisible
+from ingest.load import load_file
+from ingest.records import Block, Chunk, Document, LoadedFile, Page, Table, TableRow
+from ingest.structure import Span, build_sections, detect_headings, find_toc_spans
+from ingest.tables import build_table, find_caption, find_text_tables, render_row
+
+_TERMINAL = "。！？!?；;：:”’）)》"
+_TITLE_WORDS = re.compile(r"报告|办法|方案|通知|条例|规定|意见|纲要|规划|决定|细则|法$|法（|标准|制度|计划|总结")
+_SHARED_TITLE = re.compile(r"《([^》\n]{2,120}?)(?:\.(?:docx?|pdf|txt|wps))?》由会员分享")
+
+
+@dataclass
+class Assembled:
+    """The canonical text with what the blocks said about its offsets."""
+
+    text: str = ""
+    pages: list[Page] = field(default_factory=list)
+    tables: list[tuple[list[TableRow], str | None, int | None]] = field(default_factory=list)
+    hints: list[tuple[int, int, int]] = field(default_factory=list)
+
+
+def _block_text(block: Block) -> str:
+    if block.kind == "heading":
+        return normalize_spaces(strip_invisible(block.text)).replace("\n", " ").strip()
+    return clean_text(block.text)
+
+
+def _separator(prev: Block | None, prev_text: str, block: Block, text: str) -> str:
+    if prev is None:
+        return ""
+    if block.kind == "table" or prev.kind == "table":
+        return "\n\n"
+    crosses_page = prev.page is not None and block.page is not None and prev.page != block.page
+    first_line = text.split("\n", 1)[0]
+    if (
+        crosses_page
+        and prev.kind == block.kind == "text"
+        and prev_text[-1] not in _TERMINAL
+        and not is_heading_like(first_line)
+    ):
+        return ""  # a sentence running over a page break
+    return "\n\n"
+
+
+def assemble(blocks: Sequence[Block]) -> Assembled:
+    """Write the canonical text from cleaned blocks, recording pages, tables and headings."""
+    out = Assembled()
+    parts: list[str] = []
+    length = 0
+    prev: Block | None = None
+    prev_text = ""
+    page_starts: dict[int, int] = {}
+    for block in blocks:
+        if block.kind == "table":
+            lines = [render_row(cells) for cells in block.rows]
+            lines = [line for line in lines if line.replace("\t", "").strip()]
+            text = "\n".join(lines)
+        else:
+            text = _block_text(block)
+        if not text:
+            continue
+        sep = _separator(prev, prev_text, block, text)
+        start = length + len(sep)
+        if block.page is not None and block.page not in page_starts:
+            page_starts[block.page] = start if sep else length
+        parts.append(sep + text)
+        length = start + len(text)
+        if block.kind == "heading":
+            out.hints.append((start, length, block.level or 1))
+        elif block.kind == "table":
+            rows, cursor = [], start
+            for line in text.split("\n"):
+                rows.append(TableRow(tuple(line.split("\t")), cursor, cursor + len(line)))
+                cursor += len(line) + 1
+            out.tables.append((rows, block.caption, block.page))
+        prev, prev_text = block, text
+    out.text = "".join(parts)
+    numbers = sorted(page_starts)
+    for number, nxt in zip(numbers, [*numbers[1:], None], strict=False):
+        end = page_starts[nxt] if nxt is not None else len(out.text)
+        out.pages.append(Page(number, page_starts[number], end))
+    return out
+
+
+def guess_title(loaded: LoadedFile, text: str, raw: str = "") -> str:
+    """The document's title: the loader's, a title line near the top, or the file name."""
+    if loaded.title and loaded.title.strip():
+        return loaded.title.strip()
+    shared = _SHARED_TITLE.search(raw)
+    if shared:
+        return shared.group(1).strip()
+    lines = [line.strip() for line in text.split("\n")[:40] if line.strip()][:12]
+    for i, line in enumerate(lines):
+        if (
+            len(line) <= 100
+            and "\t" not in line
+            and _TITLE_WORDS.search(line)
+            and not line.endswith("。")
+            and not line.startswith("附")
+        ):
+            owner = lines[0] if i > 0 and len(lines[0]) <= 16 else ""
+            owner = re.sub(r"文件$", "", owner)
+            return line if not owner or owner in line or line.startswith("关于") else owner + line
+    return Path(loaded.source).stem
+
+
+def build_document(loaded: LoadedFile, doc_id: str, raw_text: str = "") -> Document:
+    """Assemble, detect tables of contents, tables, headings and sections."""
+    assembled = assemble(loaded.blocks)
+    text = assembled.text
+    toc = find_toc_spans(text)
+    known: list[Span] = [(rows[0].start, rows[-1].end) for rows, _, _ in assembled.tables if rows]
+    headings = detect_headings(text, assembled.hints, exclude=toc + known)
+    tables: list[Table] = []
+    for rows, caption, page in assembled.tables:
+        if len(rows) >= 1:
+            tables.append(build_table(rows, caption or find_caption(text, rows[0].start, headings), page))
+    for rows in find_text_tables(text, exclude=toc + known):
+        tables.append(build_table(rows, find_caption(text, rows[0].start, headings)))
+    tables.sort(key=lambda t: t.start)
+    document = Document(
+        doc_id=doc_id,
+        source=loaded.source,
+        title=guess_title(loaded, text, raw_text),
+        format=loaded.format,
+        text=text,
+        pages=tuple(assembled.pages),
+        tables=tuple(tables),
+        headings=tuple(headings),
+        sections=tuple(build_sections(headings, len(text))),
+        skipped=tuple(toc),
+        warnings=loaded.warnings,
+    )
+    return _with_table_pages(document)
+
+
+def _with_table_pages(document: Document) -> Document:
+    if not document.pages:
+        return document
+    from dataclasses import replace
+
+    tables = tuple(t if t.page is not None else replace(t, page=document.page_at(t.start)) for t in document.tables)
+    return replace(document, tables=tables)
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    """One file's Document and its Chunks."""
+
+    document: Document
+    chunks: tuple[Chunk, ...]
+
+
+def file_hash(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()[:16]
+
+
+def ingest_file(path: Path, chunker: Chunker | None = None) -> IngestResult:
+    """Load, clean, structure and chunk one file. Raises ZhikuError subclasses on bad input."""
+    data = path.read_bytes()
+    loaded = load_file(path)
+    raw = loaded.blocks[0].text if loaded.format in ("txt", "md") and loaded.blocks else ""
+    document = build_document(loaded, file_hash(data), raw)
+    if not document.text.strip():
+        from ingest.errors import UnreadableDocumentError
+
+        raise UnreadableDocumentError(f"{path.name} 中没有可提取的文字 (no text could be extracted)")
+    return IngestResult(document, tuple((chunker or Chunker()).chunk(document)))

@@ -1,0 +1,153 @@
+"""The records that flow through zhiku: loader output, Document, Chunk.
+
+All records are frozen; a stage that changes something builds a new record.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from typing import Literal
+
+BlockKind = Literal["text", "heading", "table"]
+ChunkKind = Literal["text", "table_row"]
+
+
+@dataclass(frozen=True)
+class Block:
+    """One piece of a loaded file, in reading order.
+
+    Loaders emit blocks; the pipeline cleans text blocks and assembles the canonical text.
+
+    - ``text``: running text (may contain line breaks; cleaning repairs wraps).
+    - ``heading``: a heading the format marks explicitly (Word heading style, HTML ``<h2>``,
+      Markdown ``#``); ``level`` is 1 for the top level. Automatic numbering is already
+      rendered into ``text``.
+    - ``table``: ``rows`` is a rectangular grid of cell strings; a cell covered by a merged
+      cell holds ``""`` (the merged value sits in its top-left cell). ``caption`` is set when
+      the format gives one.
+    """
+
+    kind: BlockKind
+    text: str = ""
+    rows: tuple[tuple[str, ...], ...] = ()
+    page: int | None = None
+    level: int | None = None
+    caption: str | None = None
+
+
+@dataclass(frozen=True)
+class LoadedFile:
+    """What a loader returns: blocks in reading order plus what went wrong on the way."""
+
+    source: str
+    format: str
+    blocks: tuple[Block, ...]
+    title: str | None = None
+    page_count: int | None = None
+    warnings: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Page:
+    """Character range ``[start, end)`` of canonical text that came from page ``number`` (1-based)."""
+
+    number: int
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class TableRow:
+    """One row of a table: its cells and its span in the canonical text."""
+
+    cells: tuple[str, ...]
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class Table:
+    """A table in the canonical text. ``header_rows`` leading rows are headers."""
+
+    rows: tuple[TableRow, ...]
+    header_rows: int
+    start: int
+    end: int
+    caption: str | None = None
+    page: int | None = None
+
+
+@dataclass(frozen=True)
+class Heading:
+    """A detected heading or caption.
+
+    ``kind`` names the numbering pattern (``chapter``, ``article``, ``cn_num``, ``cn_paren``,
+    ``dec1``..``dec4``, ``arabic``, ``arabic_paren``, ``case``, ``md1``..``md6``, ``styled1``..,
+    ``caption``). ``title`` is what a section path shows; ``[start, end)`` is the heading's own
+    span in the canonical text (for an article, just ``第十二条``).
+    """
+
+    kind: str
+    title: str
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class Section:
+    """A node of the section tree: from its heading to the next heading at its level or above."""
+
+    path: tuple[str, ...]
+    heading: Heading
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class Document:
+    """A parsed file: canonical text and everything known about it, with offsets into the text."""
+
+    doc_id: str
+    source: str
+    title: str
+    format: str
+    text: str
+    pages: tuple[Page, ...] = ()
+    tables: tuple[Table, ...] = ()
+    headings: tuple[Heading, ...] = ()
+    sections: tuple[Section, ...] = ()
+    skipped: tuple[tuple[int, int], ...] = ()
+    warnings: tuple[str, ...] = ()
+
+    def page_at(self, offset: int) -> int | None:
+        """The page number holding ``offset``, or None for formats without pages."""
+        for page in self.pages:
+            if page.start <= offset < page.end:
+                return page.number
+        return self.pages[-1].number if self.pages and offset >= self.pages[-1].end else None
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A retrievable unit. ``text == document.text[start:end]`` always; ``context`` is indexed."""
+
+    chunk_id: str
+    doc_id: str
+    text: str
+    context: str
+    section_path: tuple[str, ...]
+    page: int | None
+    start: int
+    end: int
+    kind: ChunkKind = "text"
+    metadata: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
+
+
+def content_hash(*parts: str, length: int = 16) -> str:
+    """A short, stable hex digest of ``parts`` (used for document and chunk ids)."""
+    digest = hashlib.sha256()
+    for part in parts:
+        digest.update(part.encode("utf-8"))
+        digest.update(b"\x00")
+    return digest.hexdigest()[:length]

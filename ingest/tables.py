@@ -1,0 +1,161 @@
+"""Tables in the canonical text: detection, header rows, and the context a row is indexed with.
+
+Every table, whatever its source, appears in the canonical text as one line per row with
+cells separated by tabs (loaders' tables are rendered that way; text files already write
+them that way). A row's chunk quotes exactly that line; its indexed context spells out the
+caption, the headers with their units, and the row's values, so that 「2020年报到率」 finds
+``全校 5897 5735 5283 92.12`` together with what the numbers mean.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from ingest.records import Heading, Table, TableRow
+from ingest.structure import Span, iter_lines
+
+_SEPARATOR = re.compile(r"^[\s\-—–=_|+:：]*$")
+_NUMBER = re.compile(r"^[-+−]?(?:\d[\d,，]*(?:\.\d+)?|\.\d+)\s*[%‰]?$")
+MAX_HEADER_ROWS = 3
+
+
+def render_row(cells: Sequence[str]) -> str:
+    """The canonical line of a row: cells without tabs or line breaks, joined by tabs."""
+    return "\t".join(re.sub(r"\s*\n\s*", "", cell).replace("\t", " ").strip() for cell in cells)
+
+
+def find_text_tables(text: str, exclude: Sequence[Span] = ()) -> list[list[TableRow]]:
+    """Runs of tab-separated lines (blank and ``----`` lines allowed inside) with >= 2 rows."""
+    tables: list[list[TableRow]] = []
+    run: list[TableRow] = []
+    for line in iter_lines(text):
+        if any(s <= line.start < e for s, e in exclude):
+            continue
+        if "\t" in line.text and not _SEPARATOR.match(line.text):
+            cells = tuple(cell.strip() for cell in line.text.split("\t"))
+            run.append(TableRow(cells=cells, start=line.start, end=line.end))
+            continue
+        if not line.text.strip() or _SEPARATOR.match(line.text):
+            continue  # a blank or ruled line does not end a table
+        if len(run) >= 2:
+            tables.append(run)
+        run = []
+    if len(run) >= 2:
+        tables.append(run)
+    return tables
+
+
+def is_numeric(cell: str) -> bool:
+    return bool(_NUMBER.match(cell.strip()))
+
+
+def count_header_rows(rows: Sequence[Sequence[str]]) -> int:
+    """Leading rows that hold labels only (no number cell), at most three, never all rows.
+
+    A row whose first cells are empty continues the header above it (merged header cells).
+    """
+    count = 0
+    for cells in rows[: MAX_HEADER_ROWS]:
+        filled = [c for c in cells if c.strip()]
+        if not filled or any(is_numeric(c) for c in filled):
+            break
+        count += 1
+    if count >= len(rows):
+        count = 1 if len(rows) > 1 else 0
+    if count > 1:
+        # A label row after the first one is data unless it is visibly a sub-header
+        # (an empty leading cell under a merged header).
+        keep = 1
+        for cells in rows[1:count]:
+            if cells and not cells[0].strip():
+                keep += 1
+            else:
+                break
+        count = keep
+    return count
+
+
+def column_headers(header_rows: Sequence[Sequence[str]], width: int) -> list[str]:
+    """One label per column, merged headers spread right and stacked rows joined."""
+    labels = [""] * width
+    for cells in header_rows:
+        last = ""
+        for col in range(width):
+            cell = cells[col].strip() if col < len(cells) else ""
+            if cell:
+                last = cell
+            part = cell or (last if col > 0 else "")
+            if part and not labels[col].endswith(part):
+                labels[col] = f"{labels[col]} {part}".strip()
+    return labels
+
+
+def fill_down(rows: Sequence[Sequence[str]], width: int, columns: int = 2) -> list[list[str]]:
+    """Repeat a vertically merged label into the empty cells below it.
+
+    Only label columns among the first ``columns`` are filled (a column whose values are not
+    numbers): an empty number cell means "no value", never "same as above".
+    """
+    grid = [[cells[i].strip() if i < len(cells) else "" for i in range(width)] for cells in rows]
+    label_columns = [
+        col
+        for col in range(min(columns, width))
+        if not any(is_numeric(row[col]) for row in grid if row[col])
+    ]
+    above = [""] * width
+    for row in grid:
+        has_values = any(row[columns:])
+        for col in label_columns:
+            if not row[col] and has_values and above[col]:
+                row[col] = above[col]
+        above = row
+    return grid
+
+
+def build_table(
+    rows: Sequence[TableRow], caption: str | None = None, page: int | None = None
+) -> Table:
+    """A Table record from its rows (spans already known)."""
+    header_rows = count_header_rows([r.cells for r in rows])
+    return Table(
+        rows=tuple(rows),
+        header_rows=header_rows,
+        start=rows[0].start,
+        end=rows[-1].end,
+        caption=caption,
+        page=page,
+    )
+
+
+def find_caption(text: str, table_start: int, headings: Sequence[Heading], max_gap: int = 3) -> str | None:
+    """The 表N： caption just above a table (within ``max_gap`` non-blank lines)."""
+    before = [h for h in headings if h.kind == "caption" and h.end <= table_start and h.title.startswith("表")]
+    if not before:
+        return None
+    caption = before[-1]
+    between = [line for line in text[caption.end : table_start].split("\n") if line.strip()]
+    return caption.title if len(between) < max_gap else None
+
+
+def row_context(table: Table, index: int, prefix: str = "") -> str:
+    """What a table row is indexed and embedded as: caption, headers with units, values."""
+    width = max(len(r.cells) for r in table.rows)
+    grid = fill_down([r.cells for r in table.rows], width)
+    headers = column_headers(grid[: table.header_rows], width)
+    cells = grid[index]
+    pairs = []
+    for col, value in enumerate(cells):
+        if not value:
+            continue
+        label = headers[col] if col < len(headers) else ""
+        pairs.append(f"{label}：{value}" if label and label != value else value)
+    parts = [p for p in (prefix, table.caption or "") if p]
+    parts.append("；".join(pairs))
+    return "\n".join(parts)
+
+
+def is_repeated_header(table: Table, index: int) -> bool:
+    """A header row repeated where a table continues on a new page."""
+    cells = [c.strip() for c in table.rows[index].cells]
+    return any(cells == [c.strip() for c in table.rows[h].cells] for h in range(table.header_rows))

@@ -241,9 +241,14 @@ class _Numbering:
             return label
         # Chinese numbering such as 「一、」「（一）」 is followed by the text directly; a tab
         # after 「1.」 or 「第一章」 reads as a space.
-        if level.suffix == "space" or not label.endswith(("、", "）", ")", "．", "：")):
+        if level.suffix == "space" or not (label.endswith(("、", "）", ")", "．", "：")) or _is_enclosed(label[-1])):
             return label + " "
         return label
+
+
+def _is_enclosed(ch: str) -> bool:
+    """①, ⑴, ⒈ and friends: the glyph carries its own separation, no space follows."""
+    return 0x2460 <= ord(ch) <= 0x24FF or 0x3251 <= ord(ch) <= 0x32BF
 
 
 def _int(value: str | None, default: int) -> int:
@@ -287,9 +292,7 @@ def _read_numbering(root: Element | None, styles: dict[str, _Style]) -> _Numberi
             ilvl = _int(_wval(override, "ilvl"), 0)
             start = override.find(_w("startOverride"))
             if start is not None:
-                numbering.num_start_overrides.setdefault(num_id, {})[ilvl] = _int(
-                    _wval(start), 1
-                )
+                numbering.num_start_overrides.setdefault(num_id, {})[ilvl] = _int(_wval(start), 1)
             lvl = override.find(_w("lvl"))
             if lvl is not None:
                 numbering.num_level_overrides.setdefault(num_id, {})[ilvl] = _read_level(lvl)[1]
@@ -517,15 +520,20 @@ class _Reader:
             self.emit_paragraph(box_p)
 
     def cell_text(self, tc: Element) -> str:
+        pieces: list[str] = []
         lines: list[str] = []
         for child in _content_children(tc):
             if child.tag == _w("p"):
                 lines.append(self.paragraph(child))
             elif child.tag == _w("tbl"):
-                # Nested tables are flattened: one line per row, cells separated by a space.
+                # A nested table is flattened into the cell, its rows and cells separated by
+                # spaces so that they never glue onto the cell's own text.
+                pieces.append(join_lines(lines))
+                lines = []
                 for row in self.table_grid(child):
-                    lines.append(" ".join(cell for cell in row if cell))
-        return join_lines(lines)
+                    pieces.append(" ".join(cell for cell in row if cell))
+        pieces.append(join_lines(lines))
+        return " ".join(piece for piece in pieces if piece)
 
     def table_grid(self, tbl: Element) -> list[list[str]]:
         rows: list[list[str]] = []
@@ -642,6 +650,16 @@ def _check_container(path: Path) -> None:
         )
 
 
+def _lone_top_heading(blocks: list[Block]) -> str | None:
+    # Government documents put their title in the first paragraph styled Heading 1 and
+    # leave the core properties empty; only trust that when no other Heading 1 follows.
+    if not blocks or blocks[0].kind != "heading" or blocks[0].level != 1:
+        return None
+    if any(b.kind == "heading" and b.level == 1 for b in blocks[1:]):
+        return None
+    return blocks[0].text
+
+
 def load_docx(path: Path) -> LoadedFile:
     """Read ``path`` into blocks in body order, with automatic numbering rendered."""
     import docx  # python-docx; imported here so that importing ingest stays light
@@ -680,7 +698,9 @@ def load_docx(path: Path) -> LoadedFile:
     if not reader.blocks:
         warnings.append("document has no text")
 
-    title = meaningful_title(document.core_properties.title) or reader.title_paragraph
+    title = (
+        meaningful_title(document.core_properties.title) or reader.title_paragraph or _lone_top_heading(reader.blocks)
+    )
     return LoadedFile(
         source=str(path),
         format="docx",

@@ -38,9 +38,7 @@ from ingest.records import Block, LoadedFile
 # Encoding
 # --------------------------------------------------------------------------------------
 
-_META_CHARSET = re.compile(
-    rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.IGNORECASE
-)
+_META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.IGNORECASE)
 _XML_ENCODING = re.compile(rb"""^<\?xml[^>]+encoding\s*=\s*["']([A-Za-z0-9_.:-]+)""")
 
 # GB2312 and GBK pages routinely contain characters outside their nominal charset;
@@ -86,9 +84,12 @@ _SOURCE_WRAP = re.compile(rf"(?<=[{_CJK}])[ \t\r\f]*\n[ \t\r\n\f]*(?=[{_CJK}])")
 _HTML_SPACE = re.compile(r"[ \t\n\r\f]+")
 
 
-def normalize_inline(raw: str) -> str:
-    """Collapse HTML whitespace as a browser would, keeping full-width spaces (U+3000)."""
-    text = _SOURCE_WRAP.sub("", raw.replace("\xa0", " "))
+def normalize_inline(raw: str, source_wrap: str = "") -> str:
+    """Collapse HTML whitespace as a browser would, keeping full-width spaces (U+3000).
+
+    ``source_wrap`` replaces a source line break between two Chinese characters.
+    """
+    text = _SOURCE_WRAP.sub(source_wrap, raw.replace("\xa0", " "))
     return _HTML_SPACE.sub(" ", text).strip()
 
 
@@ -127,8 +128,11 @@ _MAYBE = re.compile(r"article|body|content|main|text|post|entry|detail|zhengwen|
 # pkulaw (北大法宝) chrome, by class or id: the logo line with 【法宝引证码】, the metadata box
 # (制定机关/发文字号/时效性...), the "本篇引用的法规 / 引用本篇的法规" link panels, the ad box
 # and the empty citation anchors between articles.
-PKULAW_CHROME_CLASSES = {"logo", "fields", "FullAssociationContainer", "lenovo", "TiaoYinV2"}
+PKULAW_CHROME_CLASSES = {"logo", "fields", "FullAssociationContainer", "lenovo"}
 PKULAW_CHROME_IDS = {"ads_container", "hidFblxInFulltext"}
+# pkulaw's stylesheet makes these empty spans display:block, so they are the only break
+# between an article's last sentence and the next 「二、」 heading: read them as <br>.
+PKULAW_BREAK_CLASSES = {"TiaoYinV2"}
 
 _TOOLBAR_WORDS = {
     "分享", "分享到", "打印", "打印本页", "打印此页", "下载", "下载全文", "收藏", "纠错", "关闭",
@@ -192,9 +196,7 @@ def _is_hidden(tag: Tag) -> bool:
 
 
 def _is_pkulaw_chrome(tag: Tag) -> bool:
-    return bool(PKULAW_CHROME_CLASSES.intersection(_classes(tag))) or (
-        _attr(tag, "id") in PKULAW_CHROME_IDS
-    )
+    return bool(PKULAW_CHROME_CLASSES.intersection(_classes(tag))) or (_attr(tag, "id") in PKULAW_CHROME_IDS)
 
 
 # --------------------------------------------------------------------------------------
@@ -282,10 +284,7 @@ def find_main_content(root: Tag) -> list[Tag]:
 
     Falls back to ``root`` when no container holds a meaningful amount of text.
     """
-    scored = [
-        (tag, score * (1.0 - link_density(tag)))
-        for tag, score in _score_candidates(root).values()
-    ]
+    scored = [(tag, score * (1.0 - link_density(tag))) for tag, score in _score_candidates(root).values()]
     if not scored:
         return [root]
     best, best_score = max(scored, key=lambda item: item[1])
@@ -307,10 +306,10 @@ def find_main_content(root: Tag) -> list[Tag]:
             picked.append(sibling)
             continue
         density = link_density(sibling)
-        text = normalize_inline(sibling.get_text())
-        if by_id.get(id(sibling), 0.0) >= threshold and density < 0.3:
-            picked.append(sibling)
-        elif sibling.name == "p" and len(text) > 80 and density < 0.25:
+        scored_well = by_id.get(id(sibling), 0.0) >= threshold and density < 0.3
+        # A loose <p> beside the container is part of the article when it is real prose.
+        long_paragraph = sibling.name == "p" and _text_len(sibling) > 80 and density < 0.25
+        if scored_well or long_paragraph:
             picked.append(sibling)
     return picked
 
@@ -336,9 +335,13 @@ class _Emitter:
     blocks: list[Block] = field(default_factory=list)
     parts: list[str] = field(default_factory=list)
     dropped_chrome: int = 0
+    # In running text a source line break between Chinese characters is editor wrapping
+    # (Word's HTML export does it) and vanishes; in a table cell it separates the items
+    # of the cell (「学前教育\n幼儿在园人数」) and reads as a space, as in Chrome.
+    source_wrap: str = ""
 
     def flush(self) -> None:
-        text = normalize_inline("".join(self.parts))
+        text = normalize_inline("".join(self.parts), self.source_wrap)
         self.parts = []
         if not text:
             return
@@ -356,7 +359,7 @@ class _Emitter:
 
     def element(self, tag: Tag) -> None:
         name = tag.name
-        if name == "br":
+        if name == "br" or PKULAW_BREAK_CLASSES.intersection(_classes(tag)):
             # HTML has no soft wraps: a <br> is the author's line break. Each line becomes
             # its own block so that wrap repair downstream never glues a heading line
             # such as 「一、保险方案」 to the paragraph after it.
@@ -400,9 +403,7 @@ class _Emitter:
             return
         caption_tag = table.find("caption")
         caption = normalize_inline(caption_tag.get_text()) if isinstance(caption_tag, Tag) else ""
-        self.blocks.append(
-            Block(kind="table", rows=tuple(tuple(r) for r in grid), caption=caption or None)
-        )
+        self.blocks.append(Block(kind="table", rows=tuple(tuple(r) for r in grid), caption=caption or None))
 
 
 def _text_with_breaks(tag: Tag, br: str) -> str:
@@ -451,7 +452,7 @@ def _span(cell: Tag, name: str) -> int:
 
 def cell_text(cell: Tag) -> str:
     """A cell's text: its lines joined CJK-aware; nested tables flattened row by row."""
-    emitter = _Emitter()
+    emitter = _Emitter(source_wrap=" ")
     emitter.walk(cell)
     emitter.flush()
     lines: list[str] = []
@@ -565,9 +566,14 @@ def _prune(body: Tag) -> None:
                 doomed.append(tag)
             continue
         marker = f"{_attr(tag, 'class')} {_attr(tag, 'id')}".strip()
-        if marker and _UNLIKELY.search(marker) and not _MAYBE.search(marker):
-            if name not in ("body", "html", "article", "main") and _text_len(tag) < 0.4 * total:
-                doomed.append(tag)
+        if (
+            marker
+            and _UNLIKELY.search(marker)
+            and not _MAYBE.search(marker)
+            and name not in ("body", "html", "article", "main")
+            and _text_len(tag) < 0.4 * total
+        ):
+            doomed.append(tag)
     for tag in doomed:
         if not tag.decomposed:
             tag.decompose()

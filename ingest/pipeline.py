@@ -98,7 +98,19 @@ def assemble(blocks: Sequence[Block]) -> Assembled:
 
 
 def guess_title(loaded: LoadedFile, text: str, raw: str = "") -> str:
-    """The document's title: the loader's, a title line near the top, or the file name."""
+    """The document's title: the loader's, a title line near the top, or the file name.
+
+    A version date in the file name (``职业教育法(2022-04-20).md``) is kept in the title, so two
+    versions of one law can be told apart in citations.
+    """
+    title = _title_without_version(loaded, text, raw)
+    version = re.search(r"[（(](\d{4}-\d{2}-\d{2})[)）]", Path(loaded.source).stem)
+    if version and version.group(1) not in title:
+        title = f"{title}（{version.group(1)}）"
+    return title
+
+
+def _title_without_version(loaded: LoadedFile, text: str, raw: str) -> str:
     if loaded.title and loaded.title.strip():
         return loaded.title.strip()
     shared = _SHARED_TITLE.search(raw)

@@ -1,0 +1,79 @@
+"""zhiku's settings: one frozen object, built once from ``zhiku.toml`` and the environment.
+
+Precedence: environment variables over ``zhiku.toml`` over defaults. The object is passed
+down explicitly; nothing reads the environment anywhere else.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any
+
+from ingest.errors import SettingsError
+
+# setting name -> environment variable
+ENV_VARS = {
+    "home": "ZHIKU_HOME",
+    "chunk_max_chars": "ZHIKU_CHUNK_MAX_CHARS",
+    "embed_model": "ZHIKU_EMBED_MODEL",
+    "chroma_url": "ZHIKU_CHROMA_URL",
+    "llm_base_url": "ZHIKU_LLM_BASE_URL",
+    "llm_model": "ZHIKU_LLM_MODEL",
+    "llm_api_key": "ZHIKU_LLM_API_KEY",
+}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything configurable. See README "Settings" for each option."""
+
+    home: Path = Path(".zhiku")
+    chunk_max_chars: int = 300
+    embed_model: str = "e5-small"
+    chroma_url: str | None = None
+    llm_base_url: str | None = None
+    llm_model: str | None = None
+    llm_api_key: str | None = None
+
+    def __post_init__(self) -> None:
+        if not 50 <= self.chunk_max_chars <= 4000:
+            raise SettingsError(f"chunk_max_chars 必须在 50 到 4000 之间 (must be 50..4000), got {self.chunk_max_chars}")
+
+    @classmethod
+    def load(cls, config: Path | None = None, env: Mapping[str, str] | None = None) -> Settings:
+        """Build settings from ``config`` (default ``./zhiku.toml`` if present) and ``env``."""
+        env = os.environ if env is None else env
+        values: dict[str, Any] = {}
+        path = config or Path(env.get("ZHIKU_CONFIG", "zhiku.toml"))
+        if path.is_file():
+            with path.open("rb") as handle:
+                try:
+                    values.update(tomllib.load(handle))
+                except tomllib.TOMLDecodeError as error:
+                    raise SettingsError(f"配置文件 {path} 格式错误 (invalid TOML): {error}") from error
+        elif config is not None:
+            raise SettingsError(f"找不到配置文件 {config} (config file not found)")
+        for name, var in ENV_VARS.items():
+            if env.get(var):
+                values[name] = env[var]
+        known = {f.name: f for f in fields(cls)}
+        unknown = sorted(set(values) - set(known))
+        if unknown:
+            raise SettingsError(f"未知的设置项 (unknown settings): {', '.join(unknown)}; 可用 (valid): {', '.join(known)}")
+        return cls(**{name: _convert(name, value, cls) for name, value in values.items()})
+
+
+def _convert(name: str, value: Any, cls: type[Settings]) -> Any:
+    default = next(f.default for f in fields(cls) if f.name == name)
+    try:
+        if isinstance(default, Path):
+            return Path(value)
+        if isinstance(default, int):
+            return int(value)
+    except (TypeError, ValueError) as error:
+        raise SettingsError(f"设置项 {name} 的值无效 (invalid value): {value!r}") from error
+    return value

@@ -1,0 +1,146 @@
+"""Pick the loader for a file by its suffix, with a clear message for what zhiku cannot read."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ingest.errors import UnreadableDocumentError, UnsupportedFormatError
+from ingest.records import LoadedFile
+
+SUPPORTED_SUFFIXES: tuple[str, ...] = (".pdf", ".docx", ".txt", ".md", ".markdown", ".html", ".htm")
+
+_SUPPORTED_NAMES = "PDF、DOCX、TXT、MD、HTML"
+_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+
+_LEGACY_DOC = (
+    "不支持旧版 Word 格式 (.doc)：请用 Word 或 WPS 另存为 .docx 后再导入。"
+    " Legacy .doc is not supported; save it as .docx."
+)
+
+# Formats people commonly drop into a knowledge base, with what to do instead.
+_UNSUPPORTED: dict[str, str] = {
+    ".doc": _LEGACY_DOC,
+    ".wps": (
+        "不支持 WPS 文字格式 (.wps)：请用 WPS 另存为 .docx 后再导入。 WPS .wps files are not supported; save as .docx."
+    ),
+    ".rtf": (
+        "不支持 RTF 格式 (.rtf)：请用 Word 或 WPS 另存为 .docx 后再导入。 RTF is not supported; save it as .docx."
+    ),
+    ".xls": (
+        "不支持 Excel 表格 (.xls)：请将表格复制到 Word 文档另存为 .docx，或导出为 PDF 后再导入。"
+        " Spreadsheets are not supported; put the table in a .docx or export a PDF."
+    ),
+    ".xlsx": (
+        "不支持 Excel 表格 (.xlsx)：请将表格复制到 Word 文档另存为 .docx，或导出为 PDF 后再导入。"
+        " Spreadsheets are not supported; put the table in a .docx or export a PDF."
+    ),
+    ".et": (
+        "不支持 WPS 表格 (.et)：请导出为 PDF 或把表格放进 .docx 后再导入。"
+        " WPS spreadsheets are not supported; export a PDF or use .docx."
+    ),
+    ".ppt": (
+        "不支持 PowerPoint 演示文稿 (.ppt)：请导出为 PDF 后再导入。"
+        " Presentations are not supported; export them as PDF."
+    ),
+    ".pptx": (
+        "不支持 PowerPoint 演示文稿 (.pptx)：请导出为 PDF 后再导入。"
+        " Presentations are not supported; export them as PDF."
+    ),
+    ".dps": (
+        "不支持 WPS 演示 (.dps)：请导出为 PDF 后再导入。 WPS presentations are not supported; export them as PDF."
+    ),
+    ".ofd": (
+        "不支持 OFD 版式文件 (.ofd)：请用 OFD 阅读器导出为 PDF 后再导入。 OFD is not supported; export it as PDF."
+    ),
+    ".mht": (
+        "不支持 MHT 网页归档 (.mht)：请在浏览器中另存为“网页，仅 HTML”(.html) 后再导入。"
+        " MHT archives are not supported; save the page as .html."
+    ),
+    ".mhtml": (
+        "不支持 MHT 网页归档 (.mhtml)：请在浏览器中另存为“网页，仅 HTML”(.html) 后再导入。"
+        " MHTML archives are not supported; save the page as .html."
+    ),
+}
+_IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".gif", ".bmp", ".tif", ".tiff", ".webp", ".heic"}
+_ARCHIVE_SUFFIXES = {".zip", ".rar", ".7z", ".gz", ".tar", ".tgz"}
+
+
+def unsupported_message(suffix: str) -> str:
+    """The user-facing message for a file suffix zhiku does not read."""
+    suffix = suffix.lower()
+    if suffix in _UNSUPPORTED:
+        return _UNSUPPORTED[suffix]
+    if suffix in _IMAGE_SUFFIXES:
+        return (
+            f"不支持图片文件 ({suffix})：图片中的文字需要OCR识别，请先用 OCR 工具转换为"
+            f" .docx 或带文字层的 PDF 后再导入。Images need OCR; convert to .docx or a"
+            f" searchable PDF first."
+        )
+    if suffix in _ARCHIVE_SUFFIXES:
+        return (
+            f"不支持压缩包 ({suffix})：请解压后逐个导入其中的文档。"
+            f" Archives are not supported; extract them and import the documents."
+        )
+    shown = suffix or "（无扩展名）"
+    return (
+        f"不支持的文件格式 {shown}：支持的格式为 {_SUPPORTED_NAMES}。"
+        f" Unsupported format {suffix or '(no suffix)'}; supported: PDF, DOCX, TXT, MD, HTML."
+    )
+
+
+def _sniff(path: Path) -> bytes:
+    try:
+        with path.open("rb") as handle:
+            return handle.read(1024)
+    except OSError as exc:
+        raise UnreadableDocumentError(f"无法读取文件 {path.name}：{exc}. Cannot read the file.") from exc
+
+
+def load_file(path: Path) -> LoadedFile:
+    """Load ``path`` with the loader its suffix names (case-insensitive).
+
+    Raises UnsupportedFormatError for formats zhiku does not read (with what to do
+    instead) and UnreadableDocumentError for missing, empty or damaged files.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise UnreadableDocumentError(f"文件不存在：{path}。 File not found: {path}")
+    if path.is_dir():
+        raise UnreadableDocumentError(
+            f"{path} 是文件夹，不是文件：请选择其中的文档逐个导入。 {path} is a directory, not a file."
+        )
+    suffix = path.suffix.lower()
+    if suffix not in SUPPORTED_SUFFIXES:
+        if suffix == ".doc":
+            head = _sniff(path)
+            # Files saved by web systems as .doc are often really .docx or HTML; read
+            # those instead of refusing them.
+            if head.startswith(b"PK"):
+                from ingest.docx import load_docx
+
+                return load_docx(path)
+            if b"<html" in head.lower() and not head.startswith(_OLE_MAGIC):
+                from ingest.html import load_html
+
+                return load_html(path)
+        raise UnsupportedFormatError(f"{path.name}：{unsupported_message(suffix)}")
+
+    head = _sniff(path)
+    if not head:
+        raise UnreadableDocumentError(f"文件 {path.name} 是空文件。 The file is empty.")
+
+    if suffix == ".pdf":
+        from ingest.pdf import load_pdf  # written beside this module; imported on use
+
+        return load_pdf(path)
+    if suffix == ".docx":
+        from ingest.docx import load_docx
+
+        return load_docx(path)
+    if suffix in (".html", ".htm"):
+        from ingest.html import load_html
+
+        return load_html(path)
+    from ingest.text import load_text
+
+    return load_text(path)

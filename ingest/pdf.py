@@ -1,0 +1,320 @@
+"""Load a PDF into blocks with pdfplumber: page text and tables in reading order.
+
+A PDF has no paragraphs, only positioned characters, so each page becomes text lines and
+table grids sorted by their vertical position. Three things make real-world Chinese PDFs
+harder than that:
+
+- pdfplumber's ``find_tables`` reports a "table" wherever filled rectangles form a grid.
+  Word/LibreOffice exports paint a white box behind every paragraph, so whole pages of
+  running text (a letterhead notice, for example) come back as 40x30 grids of fragments.
+  :func:`is_real_table` rejects those from the grid alone.
+- Running headers, footers and page numbers repeat on every page and would split sentences
+  and pollute retrieval; :func:`running_line_mask` finds them across pages.
+- Scanned documents carry no text, or only a scanner app's watermark; such pages get a
+  ``第N页没有文字层，需要OCR`` warning and a file with no text at all is an error.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pdfplumber
+from pdfplumber.page import Page as PdfPage
+
+from ingest.errors import UnreadableDocumentError, ZhikuError
+from ingest.records import Block, LoadedFile
+
+# A gap wider than a quarter of the font size starts a new word. Scaling with the font keeps
+# large, letter-spaced titles in one piece while small table text still splits at real gaps;
+# Chinese has no inter-word spaces, so a fixed tolerance mostly adds spurious ones.
+TEXT_SETTINGS: dict[str, Any] = {"x_tolerance_ratio": 0.25, "y_tolerance": 3}
+
+# How many lines at the top and at the bottom of a page may be running headers/footers.
+EDGE_LINES = 2
+
+_CJK = r"\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef"
+_CJK_CHAR = re.compile(f"[{_CJK}]")
+_DIGITS = re.compile(r"\d+")
+_SPACES = re.compile(r"\s+")
+
+# Lines that are nothing but a page number: "3", "- 3 -", "— 3 —", "第3页", "第 3 页 共 11 页",
+# "3 / 11", "Page 3 of 11".
+_PAGE_NUMBER = re.compile(
+    r"""^\s*(?:
+        [-—–－~·•.\s]*\d{1,4}[-—–－~·•.\s]*
+      | 第\s*\d{1,4}\s*页(?:\s*[,，/、]?\s*共\s*\d{1,4}\s*页)?
+      | 共\s*\d{1,4}\s*页\s*[,，/、]?\s*第\s*\d{1,4}\s*页
+      | \d{1,4}\s*/\s*\d{1,4}
+      | (?i:page)\s*\d{1,4}(?:\s*(?i:of)\s*\d{1,4})?
+    )\s*$""",
+    re.VERBOSE,
+)
+
+# Scanner apps stamp their name on every page of an image-only PDF; that text is not content.
+_WATERMARK = re.compile(r"扫描全能王|全能扫描王|CamScanner|Scanned with|Created by .*Scan", re.IGNORECASE)
+
+# Metadata titles that name a tool, a template or a file rather than the document.
+_JUNK_TITLE = re.compile(
+    r"扫描全能王|CamScanner|^Microsoft (?:Word|PowerPoint|Excel)\b|^untitled|^无标题|^文档\d*$|^document\d*$"
+    r"|\.(?:docx?|wps|pdf|xlsx?|pptx?|txt)$|^[\d\s\-_.:/]+$",
+    re.IGNORECASE,
+)
+
+
+# --------------------------------------------------------------------------------------
+# Pure functions (tested on literal values)
+# --------------------------------------------------------------------------------------
+
+
+def clean_cell(value: str | None) -> str:
+    """A table cell as one line: None is "", line breaks vanish between CJK, else one space."""
+    if not value:
+        return ""
+    parts = [part.strip() for part in value.splitlines()]
+    out = ""
+    for part in parts:
+        if not part:
+            continue
+        if out and not (_CJK_CHAR.match(out[-1]) or _CJK_CHAR.match(part[0])):
+            out += " "  # a wrapped Latin phrase ("Web\nDesign") keeps its word break
+        out += part
+    return _SPACES.sub(" ", out).strip()
+
+
+def clean_grid(rows: Sequence[Sequence[str | None]]) -> tuple[tuple[str, ...], ...]:
+    """Rectangular grid of cleaned cells without rows or columns that are entirely empty.
+
+    Empty columns come from ruling lines that only bound a merged cell or an indentation;
+    they carry no data and would make every row look sparse.
+    """
+    width = max((len(row) for row in rows), default=0)
+    grid = [[clean_cell(row[j]) if j < len(row) else "" for j in range(width)] for row in rows]
+    grid = [row for row in grid if any(row)]
+    keep = [j for j in range(width) if any(row[j] for row in grid)]
+    return tuple(tuple(row[j] for j in keep) for row in grid)
+
+
+def is_real_table(rows: Sequence[Sequence[str]]) -> bool:
+    """Whether a grid found by pdfplumber is a table rather than text boxed by its layout.
+
+    Calibrated on a LibreOffice notice whose paragraphs sit on white boxes: pdfplumber reads
+    each text page as a ~40x25 grid in which 60-80% of the rows hold a single filled cell (a
+    line of prose), only 6-9% of the cells are filled, and fragments of sentences scatter
+    over columns that hold one cell each. A table has several columns that each hold data
+    in several rows, and most of its rows fill more than one cell.
+    """
+    grid = clean_grid(rows)
+    if len(grid) < 2 or len(grid[0]) < 2:
+        return False
+    n_rows, n_cols = len(grid), len(grid[0])
+    filled_per_row = [sum(1 for cell in row if cell) for row in grid]
+    filled = sum(filled_per_row)
+    if filled / (n_rows * n_cols) < 0.15:
+        return False
+    single = sum(1 for n in filled_per_row if n <= 1)
+    if single / n_rows > 0.5:
+        return False
+    # At least two columns must carry data in at least two rows (or in every row of a
+    # two-row table); otherwise the "columns" are scattered sentence fragments.
+    need = min(2, n_rows)
+    used_cols = sum(1 for j in range(n_cols) if sum(1 for row in grid if row[j]) >= need)
+    if used_cols < 2:
+        return False
+    # Cells holding whole lines of prose (long and with sentence punctuation) in most of
+    # the grid mean running text was cut into boxes.
+    prose = sum(1 for row in grid for cell in row if len(cell) >= 30 and re.search(r"[，。；]", cell))
+    return prose / filled <= 0.5
+
+
+def line_key(line: str) -> str:
+    """What makes two running lines "the same": no spaces, every digit run read as ``#``."""
+    return _DIGITS.sub("#", _SPACES.sub("", line))
+
+
+def is_page_number(line: str) -> bool:
+    """A line that is only a page number ("3", "- 3 -", "第3页", "3 / 11", "Page 3")."""
+    return bool(_PAGE_NUMBER.match(line))
+
+
+def running_line_mask(
+    pages: Sequence[Sequence[str]], *, edge: int = EDGE_LINES, min_share: float = 0.3
+) -> list[list[bool]]:
+    """For each line of each page, True when it is a running header/footer or page number.
+
+    Only the first and last ``edge`` non-blank lines of a page are candidates: a line there
+    is running when, digits normalised (``第3页`` and ``第4页`` match), it sits at the same
+    edge of at least ``min_share`` of the pages (and of two pages at least), or when it is a
+    page number alone. Lines inside the page are never touched: a number alone there is data.
+    """
+    def edges(lines: Sequence[str]) -> tuple[list[int], list[int]]:
+        idx = [i for i, line in enumerate(lines) if line.strip()]
+        return idx[:edge], idx[-edge:] if edge else []
+
+    counts: dict[str, Counter[str]] = {"top": Counter(), "bottom": Counter()}
+    for lines in pages:
+        top, bottom = edges(lines)
+        counts["top"].update({line_key(lines[i]) for i in top})
+        counts["bottom"].update({line_key(lines[i]) for i in bottom})
+    threshold = max(2, math.ceil(min_share * len(pages)))
+
+    masks: list[list[bool]] = []
+    for lines in pages:
+        mask = [False] * len(lines)
+        top, bottom = edges(lines)
+        for where, idx in (("top", top), ("bottom", bottom)):
+            for i in idx:
+                if is_page_number(lines[i]) or counts[where][line_key(lines[i])] >= threshold:
+                    mask[i] = True
+        masks.append(mask)
+    return masks
+
+
+def remove_running_lines(pages: Sequence[Sequence[str]], **kwargs: Any) -> list[list[str]]:
+    """The pages' lines without running headers, footers and page numbers."""
+    masks = running_line_mask(pages, **kwargs)
+    return [[line for line, drop in zip(lines, mask, strict=True) if not drop] for lines, mask in zip(pages, masks, strict=True)]
+
+
+def is_watermark(line: str) -> bool:
+    """A scanner app's stamp such as 「扫描全能王 创建」 (the only text on a scanned page)."""
+    return bool(_WATERMARK.search(line)) and len(line.strip()) <= 40
+
+
+def meaningful_title(value: object) -> str | None:
+    """The metadata Title when it names the document, not the tool, template or file name."""
+    if not isinstance(value, str):
+        return None
+    title = _SPACES.sub(" ", value).strip()
+    if len(title) < 2 or _JUNK_TITLE.search(title):
+        return None
+    return title
+
+
+# --------------------------------------------------------------------------------------
+# Page reading (I/O edge)
+# --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Item:
+    """A text line or a table on a page, with its vertical position for reading order."""
+
+    top: float
+    line: str | None = None
+    rows: tuple[tuple[str, ...], ...] = ()
+
+
+@dataclass(frozen=True)
+class _PageContent:
+    items: tuple[_Item, ...]
+    has_images: bool
+
+
+def _inside(obj: dict[str, Any], boxes: Sequence[tuple[float, float, float, float]]) -> bool:
+    cx = (obj["x0"] + obj["x1"]) / 2
+    cy = (obj["top"] + obj["bottom"]) / 2
+    return any(x0 <= cx <= x1 and top <= cy <= bottom for x0, top, x1, bottom in boxes)
+
+
+def _read_page(page: PdfPage) -> _PageContent:
+    items: list[_Item] = []
+    boxes: list[tuple[float, float, float, float]] = []
+    for table in page.find_tables():
+        grid = clean_grid(table.extract())
+        if is_real_table(grid):
+            boxes.append(table.bbox)
+            items.append(_Item(top=table.bbox[1], rows=grid))
+    # Table text is cropped out of the running text so that it is not read twice.
+    text_page = page.filter(lambda obj: obj.get("object_type") != "char" or not _inside(obj, boxes)) if boxes else page
+    for line in text_page.extract_text_lines(return_chars=False, **TEXT_SETTINGS):
+        text = line["text"].strip()
+        if text and not is_watermark(text):
+            items.append(_Item(top=line["top"], line=text))
+    items.sort(key=lambda item: item.top)
+    return _PageContent(items=tuple(items), has_images=bool(page.images))
+
+
+def _blocks_of_page(items: Sequence[_Item], drop: Sequence[bool], number: int) -> list[Block]:
+    """Consecutive kept lines become one text block; each table is a block of its own."""
+    blocks: list[Block] = []
+    lines: list[str] = []
+    line_no = 0
+    for item in items:
+        if item.line is None:
+            if lines:
+                blocks.append(Block(kind="text", text="\n".join(lines), page=number))
+                lines = []
+            blocks.append(Block(kind="table", rows=item.rows, page=number))
+            continue
+        if not drop[line_no]:
+            lines.append(item.line)
+        line_no += 1
+    if lines:
+        blocks.append(Block(kind="text", text="\n".join(lines), page=number))
+    return blocks
+
+
+def _unreadable(path: Path, exc: BaseException) -> UnreadableDocumentError:
+    detail = repr(exc.args[0]) if exc.args else type(exc).__name__
+    text = f"{detail} {exc!r}".lower()
+    if "password" in text or "encrypt" in text:
+        return UnreadableDocumentError(
+            f"PDF 文件已加密，需要密码才能打开：{path.name}。请先解除密码保护再导入"
+            f" (encrypted PDF, password required)"
+        )
+    return UnreadableDocumentError(
+        f"PDF 文件已损坏或不是有效的 PDF：{path.name}（{type(exc).__name__}）。请重新导出或下载后再导入"
+        f" (corrupt or invalid PDF)"
+    )
+
+
+def load_pdf(path: Path) -> LoadedFile:
+    """Read ``path`` into text and table blocks in reading order, one page at a time.
+
+    Raises :class:`UnreadableDocumentError` for encrypted, corrupt or text-less (scanned)
+    files; a scanned page inside a text PDF only adds a warning.
+    """
+    try:
+        with pdfplumber.open(path) as pdf:
+            title = meaningful_title((pdf.metadata or {}).get("Title"))
+            contents: list[_PageContent] = []
+            for page in pdf.pages:
+                contents.append(_read_page(page))
+                # Long reports: drop the page's parsed layout before reading the next one.
+                page.close()
+            page_count = len(contents)
+    except ZhikuError:
+        raise
+    except Exception as exc:  # pdfminer raises anything from PSEOF to KeyError on bad files
+        raise _unreadable(path, exc) from exc
+
+    page_lines = [[item.line for item in content.items if item.line is not None] for content in contents]
+    masks = running_line_mask(page_lines)
+
+    blocks: list[Block] = []
+    warnings: list[str] = []
+    for number, (content, mask) in enumerate(zip(contents, masks, strict=True), start=1):
+        page_blocks = _blocks_of_page(content.items, mask, number)
+        if not page_blocks and content.has_images:
+            warnings.append(f"第{number}页没有文字层，需要OCR")
+        blocks.extend(page_blocks)
+
+    if not blocks:
+        raise UnreadableDocumentError(
+            f"PDF 没有文字层（扫描件），需要先做OCR：{path.name}（共{page_count}页）"
+            f" (no text layer, OCR needed)"
+        )
+    return LoadedFile(
+        source=str(path),
+        format="pdf",
+        blocks=tuple(blocks),
+        title=title,
+        page_count=page_count,
+        warnings=tuple(warnings),
+    )

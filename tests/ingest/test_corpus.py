@@ -1,0 +1,89 @@
+"""The acceptance points of ingestion, on the shipped corpus."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from ingest.pipeline import IngestResult, ingest_file
+
+ROOT = Path(__file__).resolve().parents[2]
+CORPUS = ROOT / "corpus"
+ANNUAL_REPORT = "001_235bd42144b22a26"
+
+
+@pytest.fixture(scope="module")
+def corpus_results() -> dict[str, IngestResult]:
+    files = sorted(p for p in CORPUS.rglob("*") if p.suffix.lower() in {".txt", ".md", ".pdf", ".docx"})
+    return {str(p.relative_to(CORPUS)): ingest_file(p) for p in files}
+
+
+def test_every_chunk_is_an_exact_slice_of_its_document(corpus_results: dict[str, IngestResult]) -> None:
+    assert len(corpus_results) >= 19
+    for name, result in corpus_results.items():
+        text = result.document.text
+        assert result.chunks, name
+        for chunk in result.chunks:
+            assert chunk.text == text[chunk.start : chunk.end], (name, chunk.chunk_id)
+            if chunk.kind == "text":
+                assert chunk.text.strip() == chunk.text
+            assert chunk.doc_id == result.document.doc_id
+        assert len({c.chunk_id for c in result.chunks}) == len(result.chunks)
+
+
+@pytest.mark.parametrize("suffix", [".txt", ".docx", ".pdf"])
+def test_enrolment_table_row_in_every_format(corpus_results: dict[str, IngestResult], suffix: str) -> None:
+    result = corpus_results.get(ANNUAL_REPORT + suffix)
+    if result is None:
+        pytest.fail(f"corpus/{ANNUAL_REPORT}{suffix} missing: run scripts/make_renditions.py")
+    rows = [c for c in result.chunks if c.kind == "table_row" and c.text.split("\t")[0] == "全校" and "5897" in c.text]
+    assert rows, "全校 row of 表1 not found"
+    row = rows[0]
+    for value in ("5897", "5735", "5283", "92.12"):
+        assert value in row.text
+    assert "表1：2020年学院招生总体情况" in row.context
+    assert "报到率（%）：92.12" in row.context and "计划招生（人）：5897" in row.context
+    assert row.section_path == ("2.学生发展", "2.1 招生情况", "2.1.1 招生概况")
+    if suffix == ".pdf":
+        assert row.page is not None and row.page > 1
+
+
+def test_tables_found_in_the_annual_report(corpus_results: dict[str, IngestResult]) -> None:
+    document = corpus_results[ANNUAL_REPORT + ".txt"].document
+    assert len(document.tables) >= 13
+    captions = {t.caption for t in document.tables}
+    assert {"表1：2020年学院招生总体情况", "表2：2020年学院各类别招生情况"} <= captions
+    # the table of contents is skipped, not read as headings or tables
+    [toc] = document.skipped[:1]
+    assert all(not (toc[0] <= h.start < toc[1]) for h in document.headings)
+
+
+def test_002_has_no_mid_sentence_line_breaks(corpus_results: dict[str, IngestResult]) -> None:
+    document = corpus_results["002_99f5ec69276c87e7.txt"].document
+    heading_lines = {document.text[h.start : h.end] for h in document.headings}
+    for line in document.text.split("\n"):
+        line = line.strip()
+        if not line or line in heading_lines or line == document.title:
+            continue
+        assert re.search(r"[。！？；：”）]$", line), f"line ends mid-sentence: {line[-30:]}"
+
+
+def test_004_reads_demand_and_has_no_boilerplate(corpus_results: dict[str, IngestResult]) -> None:
+    document = corpus_results["004_3731aaf5d8013a17.txt"].document
+    assert "以市场和社会需求为" in document.text
+    for noise in ("由会员分享", "在线阅读", "taowenge", "淘文阁", "珍藏版"):
+        assert noise not in document.text
+    assert document.title == "推进校企合作以技术赋能企业专项行动方案"
+
+
+def test_003_article_12_path(corpus_results: dict[str, IngestResult]) -> None:
+    chunks = [c for c in corpus_results["003_da08deca98ac4f1a.txt"].chunks if c.text.startswith("第十二条")]
+    assert chunks
+    assert all(c.section_path == ("第四章 中止与退出", "第十二条") for c in chunks)
+
+
+def test_law_versions_are_told_apart(corpus_results: dict[str, IngestResult]) -> None:
+    titles = {r.document.title for name, r in corpus_results.items() if "职业教育法" in name and "实施" not in name}
+    assert titles == {"中华人民共和国职业教育法（1996-05-15）", "中华人民共和国职业教育法（2022-04-20）"}

@@ -1,0 +1,48 @@
+"""Table detection in text, header rows, merged cells and the indexed row context."""
+
+from __future__ import annotations
+
+from ingest.tables import build_table, count_header_rows, fill_down, find_text_tables, row_context
+
+TABLE_1 = (
+    "表1：2020年学院招生总体情况\n\n"
+    "招生人数区域\t计划招生（人）\t实际录取（人）\t报到人数（人）\t报到率（%）\n"
+    "全校\t5897\t5735\t5283\t92.12\n"
+    "其中：广东\t5682\t5661\t5214\t92.10\n\n"
+    "其中：清远\t\t1723\t1645\t95.47\n"
+    "-------\t--\t------\t------\t-------\n\n"
+    "表2：2020年学院各类别招生情况"
+)
+
+
+def test_tab_table_found_with_blank_and_ruled_lines_inside() -> None:
+    [rows] = find_text_tables(TABLE_1)
+    assert [r.cells[0] for r in rows] == ["招生人数区域", "全校", "其中：广东", "其中：清远"]
+    for row in rows:
+        assert TABLE_1[row.start : row.end] == "\t".join(row.cells)
+
+
+def test_header_rows_stop_at_the_first_row_with_numbers() -> None:
+    assert count_header_rows([["指标", "单位", "2019年", "2020年"], ["就业率", "%", "98.02", "90.34"]]) == 1
+    assert count_header_rows([["年度", "科类", "市外"], ["", "", "控制分数线"], ["2020", "文科", "160"]]) == 2
+    assert count_header_rows([["2020", "文科", "160"], ["", "理科", "160"]]) == 0
+
+
+def test_fill_down_repeats_labels_but_never_numbers() -> None:
+    grid = fill_down([["年度", "科类", "分数"], ["2020", "文科", "160"], ["", "理科", "160"]], 3)
+    assert grid[2] == ["", "理科", "160"]  # the year column holds numbers: not a label column
+    grid = fill_down([["类型", "专业", "数"], ["现代学徒制试点", "电子商务", "1"], ["", "医学美容", "5"]], 3)
+    assert grid[2][0] == "现代学徒制试点"
+    grid = fill_down([["区域", "计划", "录取"], ["其中：广东", "5682", "5661"], ["其中：清远", "", "1723"]], 3)
+    assert grid[2] == ["其中：清远", "", "1723"]
+
+
+def test_row_context_carries_caption_headers_and_units() -> None:
+    [rows] = find_text_tables(TABLE_1)
+    table = build_table(rows, caption="表1：2020年学院招生总体情况")
+    context = row_context(table, 1, prefix="2.学生发展 › 2.1 招生情况 › 2.1.1 招生概况")
+    assert context.splitlines()[:2] == ["2.学生发展 › 2.1 招生情况 › 2.1.1 招生概况", "表1：2020年学院招生总体情况"]
+    assert "报到率（%）：92.12" in context
+    assert "计划招生（人）：5897" in context
+    # the empty 计划招生 cell of 清远 stays empty instead of borrowing 广东's number
+    assert "5682" not in row_context(table, 3)

@@ -6,6 +6,7 @@ Offsets are carried from the sentence splitter into every chunk, so ``chunk.text
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -127,7 +128,7 @@ class Chunker:
         holes = [(t.start, t.end) for t in document.tables] + list(document.skipped)
         heading_spans = {(h.start, h.end) for h in document.headings}
         chunks: list[Chunk] = []
-        for seg_start, seg_end in zip(starts, starts[1:], strict=False):
+        for seg_start, seg_end in itertools.pairwise(starts):
             for piece in _subtract((seg_start, seg_end), holes):
                 sentences = [
                     part

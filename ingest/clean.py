@@ -8,6 +8,7 @@ the canonical text (quotes must match the source); width folding for matching li
 
 from __future__ import annotations
 
+import itertools
 import re
 import unicodedata
 from collections import Counter
@@ -165,7 +166,7 @@ def repair_line_wraps(text: str) -> str:
     content = [i for i, line in enumerate(lines) if line.strip()]
     width = _wrap_width([_display_width(lines[i]) for i in content if "\t" not in lines[i]])
     join_after: set[int] = set()
-    for a, b in zip(content, content[1:], strict=False):
+    for a, b in itertools.pairwise(content):
         prev, nxt = lines[a], lines[b]
         if "\t" in prev or "\t" in nxt or is_heading_like(nxt) or not _ends_mid_sentence(prev):
             continue

@@ -78,9 +78,12 @@ def decode_html(data: bytes) -> tuple[str, str]:
 # --------------------------------------------------------------------------------------
 
 _CJK = r"\u3000-\u303f\u3400-\u9fff\uf900-\ufaff\uff00-\uffef"
-# A line break in the HTML source between two Chinese characters is only source wrapping;
-# a browser shows nothing there in Chinese text, so it must not become a space.
-_SOURCE_WRAP = re.compile(rf"(?<=[{_CJK}])[ \t\r\f]*\n[ \t\r\n\f]*(?=[{_CJK}])")
+# A line break in the HTML source next to a Chinese character is only source wrapping
+# (editors and Word's HTML export wrap Chinese anywhere): Chinese puts no space there,
+# not even before a number (「不低于\n500万元」 is 「不低于500万元」).
+_SOURCE_WRAP = re.compile(
+    rf"(?:(?<=[{_CJK}])[ \t\r\f]*\n[ \t\r\n\f]*|[ \t\r\f]*\n[ \t\r\n\f]*(?=[{_CJK}]))"
+)
 _HTML_SPACE = re.compile(r"[ \t\n\r\f]+")
 
 
@@ -315,10 +318,20 @@ def find_main_content(root: Tag) -> list[Tag]:
 
 
 def _previous_heading(siblings: list[Tag]) -> Tag | None:
+    """The h1-h3 just before the text container, looking past a short metadata line
+    (「发布时间：… 来源：…」) or two; None when real text comes first."""
+    short_seen = 0
     for sibling in reversed(siblings):
         if sibling.name in ("h1", "h2", "h3"):
             return sibling
-        if sibling.name != "br" and _text_len(sibling) > 0:
+        inner = sibling.find(["h1", "h2", "h3"])
+        if isinstance(inner, Tag) and _text_len(inner) >= 0.8 * _text_len(sibling):
+            return inner  # <div class="title"><h1>…</h1></div>
+        length = _text_len(sibling)
+        if sibling.name == "br" or length == 0:
+            continue
+        short_seen += 1
+        if length > 100 or short_seen > 2:
             return None
     return None
 

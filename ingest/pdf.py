@@ -40,14 +40,15 @@ EDGE_LINES = 2
 
 _CJK = r"\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef"
 _CJK_CHAR = re.compile(f"[{_CJK}]")
-_DIGITS = re.compile(r"\d+")
+# Runs of up to three digits: page numbers vary, but a year such as 2023 is text.
+_DIGITS = re.compile(r"(?<!\d)\d{1,3}(?!\d)")
 _SPACES = re.compile(r"\s+")
 
 # Lines that are nothing but a page number: "3", "- 3 -", "— 3 —", "第3页", "第 3 页 共 11 页",
 # "3 / 11", "Page 3 of 11".
 _PAGE_NUMBER = re.compile(
     r"""^\s*(?:
-        [-—–－~·•.\s]*\d{1,4}[-—–－~·•.\s]*
+        [-—–－~·•.\s]*\d(?:\s?\d){0,2}[-—–－~·•.\s]*
       | 第\s*\d{1,4}\s*页(?:\s*[,，/、]?\s*共\s*\d{1,4}\s*页)?
       | 共\s*\d{1,4}\s*页\s*[,，/、]?\s*第\s*\d{1,4}\s*页
       | \d{1,4}\s*/\s*\d{1,4}
@@ -133,7 +134,7 @@ def is_real_table(rows: Sequence[Sequence[str]]) -> bool:
 
 
 def line_key(line: str) -> str:
-    """What makes two running lines "the same": no spaces, every digit run read as ``#``."""
+    """What makes two running lines "the same": no spaces, each run of 1-3 digits read as ``#``."""
     return _DIGITS.sub("#", _SPACES.sub("", line))
 
 

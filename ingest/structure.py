@@ -144,7 +144,7 @@ def _classify(line: str) -> tuple[str, str, int] | None:
             return kind, stripped, len(stripped)
         if kind in ("cn_num", "cn_paren") and len(stripped) <= 64 and not re.search("[。；;！!？?]", stripped[:-1]):
             return kind, stripped, len(stripped)  # 「（一）…三方合作共建…产业学院。」 is one-sentence title
-        run_in = re.match(r"[^。；;！!？?]{1,%d}[。；;]" % MAX_RUN_IN_TITLE, body)
+        run_in = re.match(rf"[^。；;！!？?]{{1,{MAX_RUN_IN_TITLE}}}[。；;]", body)
         if run_in and kind not in ("caption", "case"):
             end = match.end() + run_in.end() - 1
             return kind, stripped[:end], end
@@ -271,7 +271,7 @@ def build_sections(headings: Sequence[Heading], text_length: int) -> list[Sectio
             for closed, index in stack[cut:]:
                 sections[index] = Section(sections[index].path, closed, sections[index].start, heading.start)
             del stack[cut:]
-        path = tuple(h.title for h, _ in stack) + (heading.title,)
+        path = (*(h.title for h, _ in stack), heading.title)
         sections.append(Section(path=path, heading=heading, start=heading.start, end=text_length))
         stack.append((heading, len(sections) - 1))
     return sections

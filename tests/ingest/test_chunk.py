@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from ingest.chunk import Chunker, pack_sentences, split_long, split_sentences
-from ingest.records import Block, LoadedFile
 from ingest.pipeline import build_document
+from ingest.records import Block, LoadedFile
 
 
 def test_split_sentences_on_chinese_punctuation_with_offsets() -> None:

@@ -315,6 +315,7 @@ class _Style:
 
 _HEADING_NAME = re.compile(r"^(?:heading|标题)\s*([1-9])$", re.IGNORECASE)
 _TITLE_NAMES = {"title", "标题"}
+_TOC_NAME = re.compile(r"^(?:toc|目录)\s*[1-9]$", re.IGNORECASE)
 
 
 def _read_styles(root: Element | None) -> tuple[dict[str, _Style], str | None]:
@@ -448,6 +449,7 @@ class _Reader:
     numbering: _Numbering
     blocks: list[Block] = field(default_factory=list)
     title_paragraph: str | None = None
+    skipped_toc: int = 0
 
     # A "heading" longer than this is body text someone styled as a heading (common in
     # WPS documents); as a heading it would swallow the section tree.
@@ -457,6 +459,9 @@ class _Reader:
         ppr = p.find(_w("pPr"))
         style_id = _wval(ppr.find(_w("pStyle"))) if ppr is not None else None
         return style_id or self.default_style
+
+    def is_toc_entry(self, style_id: str | None) -> bool:
+        return any(_TOC_NAME.match(style.name) for style in _style_chain(self.styles, style_id))
 
     def heading_level(self, p: Element, style_id: str | None) -> tuple[int | None, bool]:
         """(heading level or None, is the Title style)."""
@@ -508,11 +513,18 @@ class _Reader:
     def emit_paragraph(self, p: Element) -> None:
         style_id = self.paragraph_style(p)
         text = self.paragraph(p)
-        if text:
+        if text and self.is_toc_entry(style_id):
+            # A Word table of contents repeats every heading with a page number; as text
+            # it would be detected as a second copy of the section tree.
+            self.skipped_toc += 1
+        elif text:
             level, is_title = self.heading_level(p, style_id)
+            if level is not None:
+                # A manual line break inside a heading (a long title set on two lines).
+                text = join_lines(text.split("\n")).replace("\n", " ")
             if is_title and self.title_paragraph is None:
                 self.title_paragraph = text
-            if level is not None and len(text) <= self.MAX_HEADING_CHARS and "\n" not in text:
+            if level is not None and len(text) <= self.MAX_HEADING_CHARS:
                 self.blocks.append(Block(kind="heading", text=text, level=level))
             else:
                 self.blocks.append(Block(kind="text", text=text))
@@ -555,10 +567,8 @@ class _Reader:
                     h_merge = tc_pr.find(_w("hMerge"))
                     if h_merge is not None and _wval(h_merge) in (None, "continue"):
                         covered = True
+                # A covered cell repeats nothing: the merged value sits in the top-left cell.
                 text = "" if covered else self.cell_text(tc)
-                if covered:
-                    # Covered cells can still hold numbered paragraphs Word counts; ignore.
-                    pass
                 row.append(text)
                 row.extend([""] * (span - 1))
             rows.append(row)
@@ -695,12 +705,12 @@ def load_docx(path: Path) -> LoadedFile:
 
     reader = _Reader(styles=styles, default_style=default_style, numbering=numbering)
     reader.walk(document.element.body)
+    if reader.skipped_toc:
+        warnings.append(f"skipped {reader.skipped_toc} table-of-contents lines")
     if not reader.blocks:
         warnings.append("document has no text")
 
-    title = (
-        meaningful_title(document.core_properties.title) or reader.title_paragraph or _lone_top_heading(reader.blocks)
-    )
+    title = meaningful_title(document.core_properties.title) or reader.title_paragraph or _lone_top_heading(reader.blocks)
     return LoadedFile(
         source=str(path),
         format="docx",

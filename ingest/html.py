@@ -81,9 +81,7 @@ _CJK = r"\u3000-\u303f\u3400-\u9fff\uf900-\ufaff\uff00-\uffef"
 # A line break in the HTML source next to a Chinese character is only source wrapping
 # (editors and Word's HTML export wrap Chinese anywhere): Chinese puts no space there,
 # not even before a number (「不低于\n500万元」 is 「不低于500万元」).
-_SOURCE_WRAP = re.compile(
-    rf"(?:(?<=[{_CJK}])[ \t\r\f]*\n[ \t\r\n\f]*|[ \t\r\f]*\n[ \t\r\n\f]*(?=[{_CJK}]))"
-)
+_SOURCE_WRAP = re.compile(rf"(?:(?<=[{_CJK}])[ \t\r\f]*\n[ \t\r\n\f]*|[ \t\r\f]*\n[ \t\r\n\f]*(?=[{_CJK}]))")
 _HTML_SPACE = re.compile(r"[ \t\n\r\f]+")
 
 
@@ -191,10 +189,7 @@ def _attr(tag: Tag, name: str) -> str:
 def _is_hidden(tag: Tag) -> bool:
     style = _attr(tag, "style").replace(" ", "").lower()
     return (
-        "display:none" in style
-        or "visibility:hidden" in style
-        or tag.has_attr("hidden")
-        or _attr(tag, "aria-hidden") == "true"
+        "display:none" in style or "visibility:hidden" in style or tag.has_attr("hidden") or _attr(tag, "aria-hidden") == "true"
     )
 
 

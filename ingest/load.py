@@ -13,19 +13,14 @@ _SUPPORTED_NAMES = "PDF、DOCX、TXT、MD、HTML"
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 
 _LEGACY_DOC = (
-    "不支持旧版 Word 格式 (.doc)：请用 Word 或 WPS 另存为 .docx 后再导入。"
-    " Legacy .doc is not supported; save it as .docx."
+    "不支持旧版 Word 格式 (.doc)：请用 Word 或 WPS 另存为 .docx 后再导入。 Legacy .doc is not supported; save it as .docx."
 )
 
 # Formats people commonly drop into a knowledge base, with what to do instead.
 _UNSUPPORTED: dict[str, str] = {
     ".doc": _LEGACY_DOC,
-    ".wps": (
-        "不支持 WPS 文字格式 (.wps)：请用 WPS 另存为 .docx 后再导入。 WPS .wps files are not supported; save as .docx."
-    ),
-    ".rtf": (
-        "不支持 RTF 格式 (.rtf)：请用 Word 或 WPS 另存为 .docx 后再导入。 RTF is not supported; save it as .docx."
-    ),
+    ".wps": "不支持 WPS 文字格式 (.wps)：请用 WPS 另存为 .docx 后再导入。 WPS .wps files are not supported; save as .docx.",
+    ".rtf": "不支持 RTF 格式 (.rtf)：请用 Word 或 WPS 另存为 .docx 后再导入。 RTF is not supported; save it as .docx.",
     ".xls": (
         "不支持 Excel 表格 (.xls)：请将表格复制到 Word 文档另存为 .docx，或导出为 PDF 后再导入。"
         " Spreadsheets are not supported; put the table in a .docx or export a PDF."
@@ -38,20 +33,10 @@ _UNSUPPORTED: dict[str, str] = {
         "不支持 WPS 表格 (.et)：请导出为 PDF 或把表格放进 .docx 后再导入。"
         " WPS spreadsheets are not supported; export a PDF or use .docx."
     ),
-    ".ppt": (
-        "不支持 PowerPoint 演示文稿 (.ppt)：请导出为 PDF 后再导入。"
-        " Presentations are not supported; export them as PDF."
-    ),
-    ".pptx": (
-        "不支持 PowerPoint 演示文稿 (.pptx)：请导出为 PDF 后再导入。"
-        " Presentations are not supported; export them as PDF."
-    ),
-    ".dps": (
-        "不支持 WPS 演示 (.dps)：请导出为 PDF 后再导入。 WPS presentations are not supported; export them as PDF."
-    ),
-    ".ofd": (
-        "不支持 OFD 版式文件 (.ofd)：请用 OFD 阅读器导出为 PDF 后再导入。 OFD is not supported; export it as PDF."
-    ),
+    ".ppt": "不支持 PowerPoint 演示文稿 (.ppt)：请导出为 PDF 后再导入。 Presentations are not supported; export them as PDF.",
+    ".pptx": "不支持 PowerPoint 演示文稿 (.pptx)：请导出为 PDF 后再导入。 Presentations are not supported; export them as PDF.",
+    ".dps": "不支持 WPS 演示 (.dps)：请导出为 PDF 后再导入。 WPS presentations are not supported; export them as PDF.",
+    ".ofd": "不支持 OFD 版式文件 (.ofd)：请用 OFD 阅读器导出为 PDF 后再导入。 OFD is not supported; export it as PDF.",
     ".mht": (
         "不支持 MHT 网页归档 (.mht)：请在浏览器中另存为“网页，仅 HTML”(.html) 后再导入。"
         " MHT archives are not supported; save the page as .html."
@@ -106,9 +91,7 @@ def load_file(path: Path) -> LoadedFile:
     if not path.exists():
         raise UnreadableDocumentError(f"文件不存在：{path}。 File not found: {path}")
     if path.is_dir():
-        raise UnreadableDocumentError(
-            f"{path} 是文件夹，不是文件：请选择其中的文档逐个导入。 {path} is a directory, not a file."
-        )
+        raise UnreadableDocumentError(f"{path} 是文件夹，不是文件：请选择其中的文档逐个导入。 {path} is a directory, not a file.")
     suffix = path.suffix.lower()
     if suffix not in SUPPORTED_SUFFIXES:
         if suffix == ".doc":

@@ -98,7 +98,29 @@ def clean_grid(rows: Sequence[Sequence[str | None]]) -> tuple[tuple[str, ...], .
     grid = [[clean_cell(row[j]) if j < len(row) else "" for j in range(width)] for row in rows]
     grid = [row for row in grid if any(row)]
     keep = [j for j in range(width) if any(row[j] for row in grid)]
-    return tuple(tuple(row[j] for j in keep) for row in grid)
+    return merge_disjoint_columns(tuple(tuple(row[j] for j in keep) for row in grid))
+
+
+def merge_disjoint_columns(grid: Sequence[Sequence[str]]) -> tuple[tuple[str, ...], ...]:
+    """Merge neighbouring columns that are never filled in the same row.
+
+    Cell borders drawn a few points apart from row to row (common in Word exports) make
+    pdfplumber see two staggered columns where there is one: ``("化工学院", "", "494")`` over
+    ``("", "机电学院", "", "429")``. Indented outlines do the same. Two columns that never
+    both hold a value in one row can be one column without losing or mixing any cell; a
+    header row naming both columns keeps genuine neighbours apart.
+    """
+    if not grid:
+        return ()
+    groups: list[list[str]] = [[row[0] for row in grid]]
+    for j in range(1, len(grid[0])):
+        column = [row[j] for row in grid]
+        current = groups[-1]
+        if any(a and b for a, b in zip(current, column, strict=True)):
+            groups.append(column)
+        else:
+            groups[-1] = [a or b for a, b in zip(current, column, strict=True)]
+    return tuple(zip(*groups, strict=True))
 
 
 def is_real_table(rows: Sequence[Sequence[str]]) -> bool:

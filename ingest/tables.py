@@ -20,9 +20,21 @@ _NUMBER = re.compile(r"^[-+−]?(?:\d[\d,，]*(?:\.\d+)?|\.\d+)\s*[%‰]?$")
 MAX_HEADER_ROWS = 3
 
 
+_CJK_CHAR = "\u3400-\u9fff\uf900-\ufaff\u3000-\u303f\uff00-\uffef"
+_CELL_BREAK_CJK = re.compile(rf"(?<=[{_CJK_CHAR}])\s*\n\s*|\s*\n\s*(?=[{_CJK_CHAR}])")
+
+
 def render_row(cells: Sequence[str]) -> str:
-    """The canonical line of a row: cells without tabs or line breaks, joined by tabs."""
-    return "\t".join(re.sub(r"\s*\n\s*", "", cell).replace("\t", " ").strip() for cell in cells)
+    """The canonical line of a row: cells without tabs or line breaks, joined by tabs.
+
+    A break inside a cell vanishes next to CJK text (a wrapped 「报到\n人数」) and becomes a
+    space elsewhere, so two numbers stacked in one cell (``2658\n74.0``) stay apart.
+    """
+    rendered = []
+    for cell in cells:
+        cell = _CELL_BREAK_CJK.sub("", cell)
+        rendered.append(re.sub(r"\s*\n\s*", " ", cell).replace("\t", " ").strip())
+    return "\t".join(rendered)
 
 
 def find_text_tables(text: str, exclude: Sequence[Span] = ()) -> list[list[TableRow]]:

@@ -172,7 +172,7 @@ def test_generic_page_main_content(noisy_page: LoadedFile) -> None:
     # The source line break inside the Chinese sentence is editor wrapping, not a space.
     assert "到2025年，建成校级产教融合实训基地10个，合作企业投入不低于500万元。" in texts
     # <br> ends a line.
-    assert ["基地负责人：张三", "联系电话：1234567"] == texts[texts.index("基地负责人：张三") :][:2]
+    assert texts[texts.index("基地负责人：张三") :][:2] == ["基地负责人：张三", "联系电话：1234567"]
     text = _all_text(noisy_page)
     for chrome in (
         "脚本内容",

@@ -108,3 +108,14 @@ def test_empty_file(tmp_path: Path) -> None:
 
 def test_supported_suffixes() -> None:
     assert set(SUPPORTED_SUFFIXES) == {".pdf", ".docx", ".txt", ".md", ".markdown", ".html", ".htm"}
+
+
+def test_pdf_goes_to_the_pdf_loader(tmp_path: Path) -> None:
+    canvas_module = pytest.importorskip("reportlab.pdfgen.canvas")
+    path = tmp_path / "report.PDF"
+    canvas = canvas_module.Canvas(str(path))
+    canvas.drawString(72, 720, "Vocational education report 2024")
+    canvas.save()
+    loaded = load_file(path)
+    assert loaded.format == "pdf"
+    assert "Vocational education report" in "".join(block.text for block in loaded.blocks)

@@ -27,12 +27,13 @@ from typing import Any
 import pdfplumber
 from pdfplumber.page import Page as PdfPage
 
-from ingest.errors import UnreadableDocumentError, ZhikuError
+from ingest.errors import UnreadableDocumentError
 from ingest.records import Block, LoadedFile
 
-# A gap wider than a quarter of the font size starts a new word. Scaling with the font keeps
-# large, letter-spaced titles in one piece while small table text still splits at real gaps;
-# Chinese has no inter-word spaces, so a fixed tolerance mostly adds spurious ones.
+# A gap wider than a quarter of the font size starts a new word (a space). Scaling with the
+# font keeps large headings in one piece while small table text still splits at real gaps;
+# it also drops the visual gap Word leaves between Chinese and digits ("2024-2026年"), which
+# a fixed 3pt tolerance turns into a space. Spaces that remain are real space characters.
 TEXT_SETTINGS: dict[str, Any] = {"x_tolerance_ratio": 0.25, "y_tolerance": 3}
 
 # How many lines at the top and at the bottom of a page may be running headers/footers.
@@ -123,36 +124,32 @@ def merge_disjoint_columns(grid: Sequence[Sequence[str]]) -> tuple[tuple[str, ..
     return tuple(zip(*groups, strict=True))
 
 
-def is_real_table(rows: Sequence[Sequence[str]]) -> bool:
+def is_real_table(rows: Sequence[Sequence[str | None]]) -> bool:
     """Whether a grid found by pdfplumber is a table rather than text boxed by its layout.
 
     Calibrated on a LibreOffice notice whose paragraphs sit on white boxes: pdfplumber reads
-    each text page as a ~40x25 grid in which 60-80% of the rows hold a single filled cell (a
-    line of prose), only 6-9% of the cells are filled, and fragments of sentences scatter
-    over columns that hold one cell each. A table has several columns that each hold data
-    in several rows, and most of its rows fill more than one cell.
+    each text page as a ~40x25 grid (12x44 once cleaned) in which 57-79% of the rows hold a
+    single filled cell (a line of prose) and most columns hold a sentence fragment or two.
+    Real tables in the sample reports have at most 43% such rows (cells wrapping onto
+    continuation rows) and every column carries data in a fair share of the rows.
     """
     grid = clean_grid(rows)
     if len(grid) < 2 or len(grid[0]) < 2:
         return False
     n_rows, n_cols = len(grid), len(grid[0])
     filled_per_row = [sum(1 for cell in row if cell) for row in grid]
-    filled = sum(filled_per_row)
-    if filled / (n_rows * n_cols) < 0.15:
+    if sum(1 for n in filled_per_row if n <= 1) / n_rows > 0.5:
         return False
-    single = sum(1 for n in filled_per_row if n <= 1)
-    if single / n_rows > 0.5:
+    # A column filled in under a tenth of the rows (and in fewer than two) is a stray
+    # fragment; when most columns are like that, the "columns" are pieces of sentences.
+    need = max(2.0, 0.1 * n_rows)
+    sparse = sum(1 for j in range(n_cols) if sum(1 for row in grid if row[j]) < need)
+    if sparse / n_cols > 0.5:
         return False
-    # At least two columns must carry data in at least two rows (or in every row of a
-    # two-row table); otherwise the "columns" are scattered sentence fragments.
-    need = min(2, n_rows)
-    used_cols = sum(1 for j in range(n_cols) if sum(1 for row in grid if row[j]) >= need)
-    if used_cols < 2:
-        return False
-    # Cells holding whole lines of prose (long and with sentence punctuation) in most of
-    # the grid mean running text was cut into boxes.
+    # Cells holding whole lines of prose (long, with sentence punctuation) in most of the
+    # grid mean running text was cut into boxes.
     prose = sum(1 for row in grid for cell in row if len(cell) >= 30 and re.search(r"[，。；]", cell))
-    return prose / filled <= 0.5
+    return prose / sum(filled_per_row) <= 0.5
 
 
 def line_key(line: str) -> str:
@@ -165,9 +162,7 @@ def is_page_number(line: str) -> bool:
     return bool(_PAGE_NUMBER.match(line))
 
 
-def running_line_mask(
-    pages: Sequence[Sequence[str]], *, edge: int = EDGE_LINES, min_share: float = 0.3
-) -> list[list[bool]]:
+def running_line_mask(pages: Sequence[Sequence[str]], *, edge: int = EDGE_LINES, min_share: float = 0.3) -> list[list[bool]]:
     """For each line of each page, True when it is a running header/footer or page number.
 
     Only the first and last ``edge`` non-blank lines of a page are candidates: a line there
@@ -175,6 +170,7 @@ def running_line_mask(
     edge of at least ``min_share`` of the pages (and of two pages at least), or when it is a
     page number alone. Lines inside the page are never touched: a number alone there is data.
     """
+
     def edges(lines: Sequence[str]) -> tuple[list[int], list[int]]:
         idx = [i for i, line in enumerate(lines) if line.strip()]
         return idx[:edge], idx[-edge:] if edge else []
@@ -237,12 +233,39 @@ class _Item:
 class _PageContent:
     items: tuple[_Item, ...]
     has_images: bool
+    failed: bool = False
 
 
 def _inside(obj: dict[str, Any], boxes: Sequence[tuple[float, float, float, float]]) -> bool:
     cx = (obj["x0"] + obj["x1"]) / 2
     cy = (obj["top"] + obj["bottom"]) / 2
     return any(x0 <= cx <= x1 and top <= cy <= bottom for x0, top, x1, bottom in boxes)
+
+
+def stray_blanks(chars: Sequence[dict[str, Any]]) -> set[int]:
+    """Indices of blank chars drawn on top of a visible char of the same line.
+
+    Some exports paint a layer of spaces over the text (seen in a Word-made report: a space
+    at the position of 「基」 turned 「基本情况」 into 「基 本情况」); pdfplumber then breaks the
+    word there. A real space lies between characters, never over one.
+    """
+    buckets: dict[int, list[dict[str, Any]]] = {}
+    for char in chars:
+        if not char["text"].isspace():
+            buckets.setdefault(int(char["top"] // 10), []).append(char)
+    stray: set[int] = set()
+    for i, char in enumerate(chars):
+        if not char["text"].isspace():
+            continue
+        width = max(char["x1"] - char["x0"], 0.1)
+        row = int(char["top"] // 10)
+        for other in (c for key in (row - 1, row, row + 1) for c in buckets.get(key, ())):
+            overlap_x = min(char["x1"], other["x1"]) - max(char["x0"], other["x0"])
+            overlap_y = min(char["bottom"], other["bottom"]) - max(char["top"], other["top"])
+            if overlap_x > 0.5 * width and overlap_y > 0:
+                stray.add(i)
+                break
+    return stray
 
 
 def _read_page(page: PdfPage) -> _PageContent:
@@ -253,8 +276,14 @@ def _read_page(page: PdfPage) -> _PageContent:
         if is_real_table(grid):
             boxes.append(table.bbox)
             items.append(_Item(top=table.bbox[1], rows=grid))
-    # Table text is cropped out of the running text so that it is not read twice.
-    text_page = page.filter(lambda obj: obj.get("object_type") != "char" or not _inside(obj, boxes)) if boxes else page
+    chars = page.chars
+    stray = {id(chars[i]) for i in stray_blanks(chars)}
+
+    def keep(obj: dict[str, Any]) -> bool:
+        # Table text is cropped out of the running text so that it is not read twice.
+        return obj.get("object_type") != "char" or (id(obj) not in stray and not _inside(obj, boxes))
+
+    text_page = page.filter(keep) if boxes or stray else page
     for line in text_page.extract_text_lines(return_chars=False, **TEXT_SETTINGS):
         text = line["text"].strip()
         if text and not is_watermark(text):
@@ -288,12 +317,10 @@ def _unreadable(path: Path, exc: BaseException) -> UnreadableDocumentError:
     text = f"{detail} {exc!r}".lower()
     if "password" in text or "encrypt" in text:
         return UnreadableDocumentError(
-            f"PDF 文件已加密，需要密码才能打开：{path.name}。请先解除密码保护再导入"
-            f" (encrypted PDF, password required)"
+            f"PDF 文件已加密，需要密码才能打开：{path.name}。请先解除密码保护再导入 (encrypted PDF, password required)"
         )
     return UnreadableDocumentError(
-        f"PDF 文件已损坏或不是有效的 PDF：{path.name}（{type(exc).__name__}）。请重新导出或下载后再导入"
-        f" (corrupt or invalid PDF)"
+        f"PDF 文件已损坏或不是有效的 PDF：{path.name}（{type(exc).__name__}）。请重新导出或下载后再导入 (corrupt or invalid PDF)"
     )
 
 
@@ -303,35 +330,40 @@ def load_pdf(path: Path) -> LoadedFile:
     Raises :class:`UnreadableDocumentError` for encrypted, corrupt or text-less (scanned)
     files; a scanned page inside a text PDF only adds a warning.
     """
+    warnings: list[str] = []
     try:
         with pdfplumber.open(path) as pdf:
             title = meaningful_title((pdf.metadata or {}).get("Title"))
             contents: list[_PageContent] = []
-            for page in pdf.pages:
-                contents.append(_read_page(page))
+            for number, page in enumerate(pdf.pages, start=1):
+                try:
+                    contents.append(_read_page(page))
+                except Exception as exc:  # one damaged page should not cost the whole file
+                    warnings.append(f"第{number}页无法读取，已跳过（{type(exc).__name__}）")
+                    contents.append(_PageContent(items=(), has_images=False, failed=True))
                 # Long reports: drop the page's parsed layout before reading the next one.
                 page.close()
-            page_count = len(contents)
-    except ZhikuError:
-        raise
     except Exception as exc:  # pdfminer raises anything from PSEOF to KeyError on bad files
         raise _unreadable(path, exc) from exc
+    page_count = len(contents)
 
     page_lines = [[item.line for item in content.items if item.line is not None] for content in contents]
     masks = running_line_mask(page_lines)
 
     blocks: list[Block] = []
-    warnings: list[str] = []
     for number, (content, mask) in enumerate(zip(contents, masks, strict=True), start=1):
         page_blocks = _blocks_of_page(content.items, mask, number)
+        # A page left empty with an image on it is a scan (or a full-page figure); a page
+        # without either is a deliberately blank page and needs no OCR.
         if not page_blocks and content.has_images:
             warnings.append(f"第{number}页没有文字层，需要OCR")
         blocks.extend(page_blocks)
 
+    if not blocks and any(content.failed for content in contents):
+        raise _unreadable(path, ValueError("no page could be read"))
     if not blocks:
         raise UnreadableDocumentError(
-            f"PDF 没有文字层（扫描件），需要先做OCR：{path.name}（共{page_count}页）"
-            f" (no text layer, OCR needed)"
+            f"PDF 没有文字层（扫描件），需要先做OCR：{path.name}（共{page_count}页） (no text layer, OCR needed)"
         )
     return LoadedFile(
         source=str(path),

@@ -125,10 +125,24 @@ def _title_without_version(loaded: LoadedFile, text: str, raw: str) -> str:
             and not line.endswith("。")
             and not line.startswith("附")
         ):
-            owner = lines[0] if i > 0 and len(lines[0]) <= 16 else ""
-            owner = re.sub(r"文件$", "", owner)
-            return line if not owner or owner in line or line.startswith("关于") else owner + line
+            return _title_block(lines, i)
     return Path(loaded.source).stem
+
+
+def _title_block(lines: Sequence[str], index: int) -> str:
+    """A title set over several short lines (issuer, 关于印发…, …的通知) read as one.
+
+    Lines above the one holding the title word join it while they are short, end no sentence,
+    and are not the document number (郴职院〔2023〕4号) or a Latin subtitle.
+    """
+    title = lines[index]
+    for line in reversed(lines[max(0, index - 3) : index]):
+        if sum(ch.isascii() for ch in line) > len(line) / 2:
+            continue  # an English subtitle such as "Qingyuan Polytechnic"
+        if len(line) > 30 or line[-1] in _TERMINAL or re.search(r"[〔\[]\d{4}[〕\]]|号$|文件$", line):
+            break
+        title = line + title
+    return title
 
 
 def build_document(loaded: LoadedFile, doc_id: str, raw_text: str = "") -> Document:

@@ -87,3 +87,17 @@ def test_003_article_12_path(corpus_results: dict[str, IngestResult]) -> None:
 def test_law_versions_are_told_apart(corpus_results: dict[str, IngestResult]) -> None:
     titles = {r.document.title for name, r in corpus_results.items() if "职业教育法" in name and "实施" not in name}
     assert titles == {"中华人民共和国职业教育法（1996-05-15）", "中华人民共和国职业教育法（2022-04-20）"}
+
+
+def test_titles_read_like_titles(corpus_results: dict[str, IngestResult]) -> None:
+    titles = {name: r.document.title for name, r in corpus_results.items()}
+    assert titles["001_235bd42144b22a26.txt"] == "清远职业技术学院高等职业教育质量年度报告(2021)"
+    assert titles["000_1945969dfabc08b4.txt"] == "2022年校企合作机制体制改革情况报告"
+    assert titles["003_da08deca98ac4f1a.txt"].startswith("关于印发《郴州职业技术学院校企合作管理办法（试行）》")
+
+
+def test_multi_line_title_of_a_real_pdf() -> None:
+    result = ingest_file(ROOT / "tests" / "fixtures" / "海南省农机购置与应用补贴实施方案的通知.pdf")
+    assert result.document.title == "海南省农业农村厅海南省财政厅关于印发2024-2026年海南省农机购置与应用补贴实施方案的通知"
+    assert len(result.document.pages) == 11
+    assert all(c.page is not None for c in result.chunks)

@@ -137,7 +137,7 @@ def _title_block(lines: Sequence[str], index: int) -> str:
     """
     title = lines[index]
     for line in reversed(lines[max(0, index - 3) : index]):
-        if sum(ch.isascii() for ch in line) > len(line) / 2:
+        if sum(ch.isascii() and ch.isalpha() for ch in line) > len(line) / 2:
             continue  # an English subtitle such as "Qingyuan Polytechnic"
         if len(line) > 30 or line[-1] in _TERMINAL or re.search(r"[〔\[]\d{4}[〕\]]|号$|文件$", line):
             break

@@ -67,7 +67,7 @@ def assemble(blocks: Sequence[Block]) -> Assembled:
     page_starts: dict[int, int] = {}
     for block in blocks:
         if block.kind == "table":
-            lines = [render_row(cells) for cells in block.rows]
+            lines = [render_row([normalize_spaces(strip_invisible(c)) for c in cells]) for cells in block.rows]
             lines = [line for line in lines if line.replace("\t", "").strip()]
             text = "\n".join(lines)
         else:

@@ -45,6 +45,7 @@ def test_enrolment_table_row_in_every_format(corpus_results: dict[str, IngestRes
         assert value in row.text
     assert "表1：2020年学院招生总体情况" in row.context
     assert "报到率（%）：92.12" in row.context and "计划招生（人）：5897" in row.context
+    assert "招生人数区域：全校" in row.context  # cells are cleaned like text: no PDF spaces
     assert row.section_path == ("2.学生发展", "2.1 招生情况", "2.1.1 招生概况")
     if suffix == ".pdf":
         assert row.page is not None and row.page > 1

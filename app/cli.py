@@ -17,10 +17,12 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
+from tqdm import tqdm
+
 from app.settings import Settings
 from ingest.chunk import Chunker
 from ingest.errors import ZhikuError
-from ingest.load import SUPPORTED_SUFFIXES
+from ingest.load import SUPPORTED_SUFFIXES, load_file
 from ingest.pipeline import IngestResult, ingest_file
 
 # Office and image formats we recognise but cannot read: reported as failures in a folder walk,
@@ -115,10 +117,6 @@ def collect_files(paths: Iterable[Path]) -> tuple[list[Path], list[Path], int]:
 
 
 def _progress(items: Sequence[Path], stream: TextIO) -> Iterable[Path]:
-    try:
-        from tqdm import tqdm
-    except ImportError:  # pragma: no cover - tqdm is a dependency; keep working without it
-        return items
     return tqdm(items, desc="导入 ingest", unit="file", file=stream, disable=None)
 
 
@@ -142,8 +140,6 @@ def run_ingest(args: argparse.Namespace, settings: Settings, out: TextIO, err: T
     summary = IngestSummary(ignored=ignored)
     chunker = Chunker(max_chars=args.max_chars or settings.chunk_max_chars)
     results: list[IngestResult] = []
-    from ingest.load import load_file
-
     for path in bad:
         try:
             load_file(path)  # raises the format's own explanation

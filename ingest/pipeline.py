@@ -9,11 +9,12 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from ingest.chunk import Chunker
 from ingest.clean import clean_text, is_heading_like, normalize_spaces, strip_invisible
+from ingest.errors import UnreadableDocumentError
 from ingest.load import load_file
 from ingest.records import Block, Chunk, Document, LoadedFile, Page, Table, TableRow
 from ingest.structure import Span, build_sections, detect_headings, find_toc_spans
@@ -178,8 +179,6 @@ def build_document(loaded: LoadedFile, doc_id: str, raw_text: str = "") -> Docum
 def _with_table_pages(document: Document) -> Document:
     if not document.pages:
         return document
-    from dataclasses import replace
-
     tables = tuple(t if t.page is not None else replace(t, page=document.page_at(t.start)) for t in document.tables)
     return replace(document, tables=tables)
 
@@ -203,7 +202,5 @@ def ingest_file(path: Path, chunker: Chunker | None = None) -> IngestResult:
     raw = loaded.blocks[0].text if loaded.format in ("txt", "md") and loaded.blocks else ""
     document = build_document(loaded, file_hash(data), raw)
     if not document.text.strip():
-        from ingest.errors import UnreadableDocumentError
-
         raise UnreadableDocumentError(f"{path.name} 中没有可提取的文字 (no text could be extracted)")
     return IngestResult(document, tuple((chunker or Chunker()).chunk(document)))

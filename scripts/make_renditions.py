@@ -2,7 +2,7 @@
 
 Usage::
 
-    python scripts/make_renditions.py [--src corpus/001_235bd42144b22a26.txt] [--out-dir corpus]
+    python scripts/make_renditions.py [--src corpus/001_235bd42144b22a26.txt] [--out-dir tests/fixtures/renditions]
 
 The text's structure becomes real structure in both files:
 
@@ -300,11 +300,11 @@ def _fixed_zip(data: bytes) -> bytes:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Render a sample report text as PDF and DOCX.")
     parser.add_argument("--src", type=Path, default=DEFAULT_SRC, help="the .txt report (default: %(default)s)")
-    parser.add_argument("--out-dir", type=Path, default=None, help="output folder (default: the source's folder)")
+    parser.add_argument("--out-dir", type=Path, default=None, help="output folder (default: tests/fixtures/renditions)")
     args = parser.parse_args(argv)
 
     src: Path = args.src
-    out_dir: Path = args.out_dir or src.parent
+    out_dir: Path = args.out_dir or ROOT / "tests" / "fixtures" / "renditions"
     out_dir.mkdir(parents=True, exist_ok=True)
     elements = parse(src.read_text(encoding="utf-8"))
     pdf_path = out_dir / f"{src.stem}.pdf"

@@ -19,8 +19,11 @@ from typing import Any, TextIO
 
 from tqdm import tqdm
 
+from app.services import make_chunker, make_retriever, open_index
 from app.settings import Settings
-from ingest.chunk import Chunker
+from index.docstore import StoredDocument
+from index.hybrid import Filters, ScoredChunk
+from index.indexer import Index, UpdateReport
 from ingest.errors import ZhikuError
 from ingest.load import SUPPORTED_SUFFIXES, load_file
 from ingest.pipeline import IngestResult, ingest_file
@@ -135,16 +138,98 @@ def _atomic_write_lines(path: Path, lines: Iterable[str]) -> None:
 
 
 def run_ingest(args: argparse.Namespace, settings: Settings, out: TextIO, err: TextIO) -> int:
+    if args.out:
+        return _export_chunks(args, settings, out, err)
+    started = time.perf_counter()
+    files, bad, ignored = collect_files(Path(p) for p in args.paths)
+    index = open_index(settings)
+    try:
+        with (
+            tqdm(total=len(files), desc="解析 parse", unit="file", file=err, disable=None) as files_bar,
+            tqdm(desc="嵌入 embed", unit="chunk", file=err, disable=None) as embed_bar,
+        ):
+            report = index.update(
+                files, make_chunker(settings, args.max_chars), batch_chunks=args.batch_chunks,
+                on_file=files_bar.update, on_embedded=embed_bar.update,
+            )
+        documents, chunks = len(index.documents()), index.docstore.chunk_count()
+    finally:
+        index.close()
+    for path in bad:
+        report.failures.append((path, _format_error(path)))
+    summary = _update_summary(report, ignored, documents, chunks, time.perf_counter() - started)
+    if args.json:
+        out.write(json.dumps(summary, ensure_ascii=False, indent=2) + "\n")
+    else:
+        out.write(_render_update(summary) + "\n")
+    return 1 if report.failures else 0
+
+
+def _format_error(path: Path) -> str:
+    try:
+        load_file(path)  # raises the format's own explanation
+    except ZhikuError as error:
+        return str(error)
+    return "不支持的格式 (unsupported format)"
+
+
+def _update_summary(report: UpdateReport, ignored: int, documents: int, chunks: int, seconds: float) -> dict[str, Any]:
+    files = []
+    for path, outcome, item in report.files:
+        if isinstance(item, IngestResult):
+            doc = item.document
+            files.append({"path": str(path), "outcome": outcome, "doc_id": doc.doc_id, "title": doc.title,
+                          "format": doc.format, "pages": len(doc.pages), "tables": len(doc.tables),
+                          "chunks": len(item.chunks), "warnings": list(doc.warnings)})
+        else:
+            files.append({"path": str(path), "outcome": outcome, "doc_id": item.doc_id, "title": item.title,
+                          "format": item.format, "pages": len(item.pages), "tables": item.tables,
+                          "chunks": item.chunks, "warnings": list(item.warnings), "same_as": item.source})
+    outcomes = ("added", "replaced", "unchanged", "moved", "duplicate")
+    return {
+        **{name: report.count(name) for name in outcomes},  # type: ignore[arg-type]
+        "failed": len(report.failures),
+        "ignored": ignored,
+        "embedded_chunks": report.embedded,
+        "removed_documents": report.removed_docs,
+        "index": {"documents": documents, "chunks": chunks},
+        "seconds": round(seconds, 2),
+        "stage_seconds": {k: round(v, 3) for k, v in report.times.as_dict().items()},
+        "files": files,
+        "failures": [{"path": str(p), "error": e} for p, e in report.failures],
+    }
+
+
+def _render_update(summary: dict[str, Any]) -> str:
+    lines = [
+        f"新增 added: {summary['added']}   更新 replaced: {summary['replaced']}   未变 unchanged: {summary['unchanged']}   "
+        f"重复 duplicate: {summary['duplicate']}   失败 failed: {summary['failed']}   "
+        f"嵌入片段 embedded: {summary['embedded_chunks']}   用时 time: {summary['seconds']:.1f}s",
+        f"索引 index: {summary['index']['documents']} 个文档 documents, {summary['index']['chunks']} 个片段 chunks",
+    ]
+    marks = {"added": "+", "replaced": "~", "moved": ">", "duplicate": "=", "unchanged": " "}
+    for item in summary["files"]:
+        if item["outcome"] == "unchanged":
+            continue
+        note = f"  (与 {item['same_as']} 内容相同 same content)" if item["outcome"] == "duplicate" else ""
+        lines.append(f"  {marks[item['outcome']]} {item['path']}  《{item['title']}》 chunks={item['chunks']}{note}")
+        lines.extend(f"    ! {w}" for w in item["warnings"])
+    for failure in summary["failures"]:
+        lines.append(f"  ✗ {failure['path']}: {failure['error']}")
+    if summary["ignored"]:
+        lines.append(f"  (忽略 {summary['ignored']} 个非文档文件 ignored non-document files)")
+    return "\n".join(lines)
+
+
+def _export_chunks(args: argparse.Namespace, settings: Settings, out: TextIO, err: TextIO) -> int:
+    """``zhiku ingest --out FILE``: parse and chunk only, writing JSONL (no index)."""
     started = time.perf_counter()
     files, bad, ignored = collect_files(Path(p) for p in args.paths)
     summary = IngestSummary(ignored=ignored)
-    chunker = Chunker(max_chars=args.max_chars or settings.chunk_max_chars)
+    chunker = make_chunker(settings, args.max_chars)
     results: list[IngestResult] = []
     for path in bad:
-        try:
-            load_file(path)  # raises the format's own explanation
-        except ZhikuError as error:
-            summary.failures.append({"path": str(path), "error": str(error)})
+        summary.failures.append({"path": str(path), "error": _format_error(path)})
     for path in _progress(files, err):
         try:
             result = ingest_file(path, chunker)
@@ -157,7 +242,7 @@ def run_ingest(args: argparse.Namespace, settings: Settings, out: TextIO, err: T
         results.append(result)
         summary.add(path, result)
     summary.seconds = time.perf_counter() - started
-    target = Path(args.out) if args.out else settings.home / "chunks.jsonl"
+    target = Path(args.out)
     _atomic_write_lines(target, (json.dumps(_chunk_record(r, c), ensure_ascii=False) for r in results for c in r.chunks))
     _atomic_write_lines(
         target.with_name(target.stem + ".documents.jsonl"),
@@ -168,6 +253,112 @@ def run_ingest(args: argparse.Namespace, settings: Settings, out: TextIO, err: T
     else:
         out.write(summary.render() + f"\n片段已写入 chunks written to: {target}\n")
     return 1 if summary.failures else 0
+
+
+def run_search(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
+    query = sys.stdin.read() if args.query == "-" else args.query
+    index = open_index(settings)
+    try:
+        filters = None
+        if args.doc or args.kind:
+            doc_ids = None
+            if args.doc:
+                doc_ids = {d.doc_id for ref in args.doc for d in _resolve_or_fail(index, ref)}
+            filters = Filters.of(doc_ids, args.kind)
+        retriever = make_retriever(settings, index)
+        started = time.perf_counter()
+        hits = retriever.retrieve(query, top_k=args.top_k or settings.top_k, filters=filters)
+        elapsed = time.perf_counter() - started
+    finally:
+        index.close()
+    if args.json:
+        out.write(json.dumps({"query": query, "seconds": round(elapsed, 4), "results": [_hit_record(h) for h in hits]},
+                             ensure_ascii=False, indent=2) + "\n")
+        return 0
+    if not hits:
+        out.write("没有找到相关片段 (no matching passages)。索引为空时请先运行 `zhiku ingest corpus/`。\n")
+        return 0
+    for rank, hit in enumerate(hits, start=1):
+        chunk = hit.chunk
+        where = " › ".join(chunk.section_path) or "（正文）"
+        page = f"  第{chunk.page}页" if chunk.page else ""
+        ranks = f"dense={hit.dense_rank or '-'} bm25={hit.lexical_rank or '-'}"
+        out.write(f"[{rank}] 《{hit.title}》 {where}{page}  score={hit.score:.4f} ({ranks})\n")
+        out.write(f"    {Path(hit.source).name}  {chunk.doc_id}  [{chunk.start}:{chunk.end}]\n")
+        body = chunk.text.replace("\t", " | ")
+        out.write("    " + body.replace("\n", "\n    ") + "\n\n")
+    return 0
+
+
+def _hit_record(hit: ScoredChunk) -> dict[str, Any]:
+    chunk = hit.chunk
+    return {
+        "chunk_id": chunk.chunk_id,
+        "doc_id": chunk.doc_id,
+        "title": hit.title,
+        "source": hit.source,
+        "section_path": list(chunk.section_path),
+        "page": chunk.page,
+        "start": chunk.start,
+        "end": chunk.end,
+        "kind": chunk.kind,
+        "text": chunk.text,
+        "score": hit.score,
+        "dense_rank": hit.dense_rank,
+        "lexical_rank": hit.lexical_rank,
+        "rerank_score": hit.rerank_score,
+        "covers": list(hit.covers),
+    }
+
+
+def _resolve_or_fail(index: Index, ref: str) -> list[StoredDocument]:
+    found = index.resolve(ref)
+    if not found:
+        raise ZhikuError(f"索引中没有文档 {ref!r} (no such document); 用 `zhiku list` 查看 (see `zhiku list`)")
+    return found
+
+
+def run_list(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
+    index = open_index(settings)
+    try:
+        docs = index.documents()
+    finally:
+        index.close()
+    if args.json:
+        records = [{"doc_id": d.doc_id, "title": d.title, "source": d.source, "format": d.format, "chunks": d.chunks,
+                    "pages": len(d.pages), "tables": d.tables, "warnings": list(d.warnings)} for d in docs]
+        out.write(json.dumps(records, ensure_ascii=False, indent=2) + "\n")
+        return 0
+    for doc in docs:
+        out.write(f"{doc.doc_id}  {doc.format:<4} chunks={doc.chunks:<5} 《{doc.title}》  {doc.source}\n")
+    out.write(f"共 {len(docs)} 个文档 documents, {sum(d.chunks for d in docs)} 个片段 chunks\n")
+    return 0
+
+
+def run_remove(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
+    index = open_index(settings)
+    try:
+        docs = {d.doc_id: d for ref in args.docs for d in _resolve_or_fail(index, ref)}
+        removed = index.remove(docs)
+    finally:
+        index.close()
+    for doc in docs.values():
+        out.write(f"已删除 removed: {doc.doc_id} 《{doc.title}》 {doc.source}\n")
+    out.write(f"共删除 {removed} 个文档 documents removed\n")
+    return 0
+
+
+def run_reindex(args: argparse.Namespace, settings: Settings, out: TextIO, err: TextIO) -> int:
+    index = open_index(settings)
+    try:
+        with tqdm(total=index.docstore.chunk_count(), desc="嵌入 embed", unit="chunk", file=err, disable=None) as bar:
+            report = index.reindex(on_embedded=bar.update)
+        documents = len(index.documents())
+    finally:
+        index.close()
+    out.write(f"已重建索引 reindexed: {documents} 个文档 documents, {report.embedded} 个片段 chunks "
+              f"(嵌入模型 embedder: {settings.embed_model})\n")
+    return 0
 
 
 def _chunk_record(result: IngestResult, chunk: Any) -> dict[str, Any]:
@@ -197,11 +388,28 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="zhiku", description="智库 zhiku: 职业院校政策文件与报告知识助手")
     parser.add_argument("--config", help="配置文件 path to zhiku.toml (default: ./zhiku.toml if present)")
     sub = parser.add_subparsers(dest="command", required=True)
-    ingest = sub.add_parser("ingest", help="导入文件或文件夹 ingest files or folders")
+
+    ingest = sub.add_parser("ingest", help="导入文件或文件夹并建立索引 ingest files or folders into the index")
     ingest.add_argument("paths", nargs="+", help="文件或文件夹 (PDF, DOCX, TXT, MD, HTML)")
-    ingest.add_argument("--out", help="chunks JSONL output (default: $ZHIKU_HOME/chunks.jsonl)")
     ingest.add_argument("--max-chars", type=int, help="每个片段的最大字数 max characters per chunk")
+    ingest.add_argument("--batch-chunks", type=int, default=512, help="每批嵌入并提交的片段数 chunks per committed batch")
+    ingest.add_argument("--out", help="只解析并把片段写入此 JSONL 文件，不建索引 (parse only, write chunks JSONL)")
     ingest.add_argument("--json", action="store_true", help="机器可读输出 machine-readable summary")
+
+    search = sub.add_parser("search", help="检索相关片段 search the index")
+    search.add_argument("query", help="问题或关键词；- 表示从标准输入读取 (question; - reads stdin)")
+    search.add_argument("-k", "--top-k", type=int, help="返回条数 number of passages (default: settings top_k)")
+    search.add_argument("--doc", action="append", help="只在此文档中检索 restrict to a document (id, path or title)")
+    search.add_argument("--kind", action="append", choices=["text", "table_row"], help="片段类型 chunk kind")
+    search.add_argument("--json", action="store_true", help="机器可读输出 machine-readable results")
+
+    listing = sub.add_parser("list", help="列出已索引的文档 list indexed documents")
+    listing.add_argument("--json", action="store_true", help="机器可读输出 machine-readable list")
+
+    remove = sub.add_parser("remove", help="从索引中删除文档 remove documents from the index")
+    remove.add_argument("docs", nargs="+", help="文档 id、路径或标题 document id, path or title")
+
+    sub.add_parser("reindex", help="用当前嵌入模型重建索引 rebuild the index with the current embedder")
     return parser
 
 
@@ -213,6 +421,14 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: Text
         settings = Settings.load(Path(args.config) if args.config else None)
         if args.command == "ingest":
             return run_ingest(args, settings, out, err)
+        if args.command == "search":
+            return run_search(args, settings, out)
+        if args.command == "list":
+            return run_list(args, settings, out)
+        if args.command == "remove":
+            return run_remove(args, settings, out)
+        if args.command == "reindex":
+            return run_reindex(args, settings, out, err)
     except ZhikuError as error:
         err.write(f"错误 error: {error}\n")
         return 2

@@ -21,6 +21,8 @@ ENV_VARS = {
     "chunk_max_chars": "ZHIKU_CHUNK_MAX_CHARS",
     "embed_model": "ZHIKU_EMBED_MODEL",
     "chroma_url": "ZHIKU_CHROMA_URL",
+    "rerank_model": "ZHIKU_RERANK_MODEL",
+    "top_k": "ZHIKU_TOP_K",
     "llm_base_url": "ZHIKU_LLM_BASE_URL",
     "llm_model": "ZHIKU_LLM_MODEL",
     "llm_api_key": "ZHIKU_LLM_API_KEY",
@@ -35,6 +37,8 @@ class Settings:
     chunk_max_chars: int = 300
     embed_model: str = "e5-small"
     chroma_url: str | None = None
+    rerank_model: str | None = None
+    top_k: int = 8
     llm_base_url: str | None = None
     llm_model: str | None = None
     llm_api_key: str | None = None
@@ -42,6 +46,10 @@ class Settings:
     def __post_init__(self) -> None:
         if not 50 <= self.chunk_max_chars <= 4000:
             raise SettingsError(f"chunk_max_chars 必须在 50 到 4000 之间 (must be 50..4000), got {self.chunk_max_chars}")
+        if not 1 <= self.top_k <= 100:
+            raise SettingsError(f"top_k 必须在 1 到 100 之间 (must be 1..100), got {self.top_k}")
+        if not self.embed_model.strip():
+            raise SettingsError("embed_model 不能为空 (must not be empty); 默认 default: e5-small")
 
     @classmethod
     def load(cls, config: Path | None = None, env: Mapping[str, str] | None = None) -> Settings:

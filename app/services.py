@@ -1,0 +1,23 @@
+"""Builds the heavy parts from settings, once, for the CLI, the app and the eval harness."""
+
+from __future__ import annotations
+
+from app.settings import Settings
+from index.embed import load_embedder
+from index.hybrid import CrossEncoderReranker, HybridRetriever
+from index.indexer import Index
+from ingest.chunk import Chunker
+
+
+def open_index(settings: Settings) -> Index:
+    """The index under ``settings.home`` (and the Chroma server, when configured)."""
+    return Index.open(settings.home, load_embedder(settings.embed_model), chroma_url=settings.chroma_url)
+
+
+def make_retriever(settings: Settings, index: Index) -> HybridRetriever:
+    reranker = CrossEncoderReranker(settings.rerank_model) if settings.rerank_model else None
+    return HybridRetriever(index, reranker=reranker)
+
+
+def make_chunker(settings: Settings, max_chars: int | None = None) -> Chunker:
+    return Chunker(max_chars=max_chars or settings.chunk_max_chars)

@@ -1,0 +1,258 @@
+"""The docstore: each document's canonical text, metadata and chunks, in one SQLite file.
+
+It is also the index's journal. A document is written as ``pending`` before any of its chunks
+reach Chroma or the lexical index, and marked ``complete`` only after both hold them; removal
+marks it ``deleting`` first. After a crash, whatever is not ``complete`` is known and can be
+cleaned up (see ``index.indexer.Index.repair``): no orphan chunks, no document without chunks.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from ingest.records import Chunk, Document, Page
+
+DocumentStatus = Literal["pending", "complete", "deleting"]
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS documents (
+    doc_id TEXT PRIMARY KEY,
+    source TEXT NOT NULL,
+    title TEXT NOT NULL,
+    format TEXT NOT NULL,
+    text TEXT NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('pending', 'complete', 'deleting')),
+    chunking TEXT NOT NULL,
+    info TEXT NOT NULL,
+    added_at REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS documents_source ON documents (source);
+CREATE TABLE IF NOT EXISTS chunks (
+    chunk_id TEXT PRIMARY KEY,
+    doc_id TEXT NOT NULL REFERENCES documents (doc_id) ON DELETE CASCADE,
+    ord INTEGER NOT NULL,
+    text TEXT NOT NULL,
+    context TEXT NOT NULL,
+    section_path TEXT NOT NULL,
+    page INTEGER,
+    start INTEGER NOT NULL,
+    "end" INTEGER NOT NULL,
+    kind TEXT NOT NULL,
+    metadata TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS chunks_doc ON chunks (doc_id, ord);
+"""
+
+
+@dataclass(frozen=True)
+class StoredDocument:
+    """One row of the library: what ``zhiku list`` shows and citations need."""
+
+    doc_id: str
+    source: str
+    title: str
+    format: str
+    status: DocumentStatus
+    chunking: str
+    chunks: int
+    pages: tuple[Page, ...]
+    tables: int
+    warnings: tuple[str, ...]
+    added_at: float
+
+
+class DocStore:
+    """SQLite-backed documents and chunks. Every write method commits before it returns."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.execute("PRAGMA foreign_keys=ON")
+        self._db.executescript(_SCHEMA)
+
+    def close(self) -> None:
+        self._db.close()
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self._db
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
+
+    # ------------------------------------------------------------------ meta
+
+    def get_meta(self, key: str) -> str | None:
+        row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return None if row is None else str(row[0])
+
+    def set_meta(self, key: str, value: str) -> None:
+        self._db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
+
+    # ------------------------------------------------------------------ writes
+
+    def put_pending(self, documents: Sequence[tuple[Document, Sequence[Chunk]]], chunking: str) -> None:
+        """Record documents and their chunks as ``pending`` in one transaction."""
+        now = time.time()
+        with self._transaction() as db:
+            for document, chunks in documents:
+                db.execute("DELETE FROM documents WHERE doc_id = ?", (document.doc_id,))
+                info = {
+                    "pages": [asdict(p) for p in document.pages],
+                    "tables": len(document.tables),
+                    "sections": [{"path": list(s.path), "start": s.start, "end": s.end} for s in document.sections],
+                    "warnings": list(document.warnings),
+                    "chunks": len(chunks),
+                }
+                db.execute(
+                    "INSERT INTO documents VALUES (?, ?, ?, ?, ?, 'pending', ?, ?, ?)",
+                    (document.doc_id, document.source, document.title, document.format, document.text, chunking,
+                     json.dumps(info, ensure_ascii=False), now),
+                )
+                db.executemany(
+                    "INSERT OR REPLACE INTO chunks VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    [
+                        (c.chunk_id, c.doc_id, i, c.text, c.context, json.dumps(c.section_path, ensure_ascii=False),
+                         c.page, c.start, c.end, c.kind, json.dumps(c.metadata, ensure_ascii=False))
+                        for i, c in enumerate(chunks)
+                    ],
+                )
+
+    def set_status(self, doc_ids: Iterable[str], status: DocumentStatus) -> None:
+        ids = list(doc_ids)
+        with self._transaction() as db:
+            db.executemany("UPDATE documents SET status = ? WHERE doc_id = ?", [(status, d) for d in ids])
+
+    def commit_replacement(self, complete: Iterable[str], deleting: Iterable[str]) -> None:
+        """Mark new documents complete and the ones they replace as deleting, atomically."""
+        with self._transaction() as db:
+            db.executemany("UPDATE documents SET status = 'complete' WHERE doc_id = ?", [(d,) for d in complete])
+            db.executemany("UPDATE documents SET status = 'deleting' WHERE doc_id = ?", [(d,) for d in deleting])
+
+    def delete(self, doc_ids: Iterable[str]) -> None:
+        """Drop documents and (by cascade) their chunks."""
+        with self._transaction() as db:
+            db.executemany("DELETE FROM documents WHERE doc_id = ?", [(d,) for d in doc_ids])
+
+    def set_source(self, doc_id: str, source: str) -> None:
+        self._db.execute("UPDATE documents SET source = ? WHERE doc_id = ?", (source, doc_id))
+
+    # ------------------------------------------------------------------ reads
+
+    def documents(self, status: DocumentStatus | None = "complete") -> list[StoredDocument]:
+        sql = "SELECT doc_id, source, title, format, status, chunking, info, added_at FROM documents"
+        rows = (
+            self._db.execute(sql + " ORDER BY source").fetchall()
+            if status is None
+            else self._db.execute(sql + " WHERE status = ? ORDER BY source", (status,)).fetchall()
+        )
+        return [_stored_document(row) for row in rows]
+
+    def document(self, doc_id: str) -> StoredDocument | None:
+        row = self._db.execute(
+            "SELECT doc_id, source, title, format, status, chunking, info, added_at FROM documents WHERE doc_id = ?",
+            (doc_id,),
+        ).fetchone()
+        return None if row is None else _stored_document(row)
+
+    def by_source(self, source: str) -> list[StoredDocument]:
+        return [d for d in self.documents(status=None) if d.source == source]
+
+    def text(self, doc_id: str) -> str | None:
+        row = self._db.execute("SELECT text FROM documents WHERE doc_id = ?", (doc_id,)).fetchone()
+        return None if row is None else str(row[0])
+
+    def chunks(self, chunk_ids: Sequence[str]) -> dict[str, Chunk]:
+        """Chunks by id (missing ids are left out)."""
+        out: dict[str, Chunk] = {}
+        for start in range(0, len(chunk_ids), 500):
+            batch = list(chunk_ids[start : start + 500])
+            marks = ",".join("?" * len(batch))
+            for row in self._db.execute(f"SELECT {_CHUNK_COLUMNS} FROM chunks WHERE chunk_id IN ({marks})", batch):
+                chunk = _chunk(row)
+                out[chunk.chunk_id] = chunk
+        return out
+
+    def doc_chunks(self, doc_id: str) -> list[Chunk]:
+        rows = self._db.execute(f"SELECT {_CHUNK_COLUMNS} FROM chunks WHERE doc_id = ? ORDER BY ord", (doc_id,))
+        return [_chunk(row) for row in rows]
+
+    def neighbours(self, chunk_id: str) -> tuple[Chunk | None, Chunk | None]:
+        """The chunks just before and after ``chunk_id`` in its document."""
+        row = self._db.execute("SELECT doc_id, ord FROM chunks WHERE chunk_id = ?", (chunk_id,)).fetchone()
+        if row is None:
+            return None, None
+        doc_id, ord_ = row
+        found = {
+            r[-1]: _chunk(r[:-1])
+            for r in self._db.execute(
+                f"SELECT {_CHUNK_COLUMNS}, ord FROM chunks WHERE doc_id = ? AND ord IN (?, ?)", (doc_id, ord_ - 1, ord_ + 1)
+            )
+        }
+        return found.get(ord_ - 1), found.get(ord_ + 1)
+
+    def iter_chunks(self, status: DocumentStatus = "complete") -> Iterator[Chunk]:
+        sql = (
+            f"SELECT {', '.join('c.' + c for c in _CHUNK_FIELDS)} FROM chunks c JOIN documents d USING (doc_id) "
+            "WHERE d.status = ? ORDER BY c.doc_id, c.ord"
+        )
+        for row in self._db.execute(sql, (status,)):
+            yield _chunk(row)
+
+    def chunk_count(self, status: DocumentStatus = "complete") -> int:
+        row = self._db.execute(
+            "SELECT COUNT(*) FROM chunks c JOIN documents d USING (doc_id) WHERE d.status = ?", (status,)
+        ).fetchone()
+        return int(row[0])
+
+
+_CHUNK_FIELDS = ("chunk_id", "doc_id", "text", "context", "section_path", "page", "start", '"end"', "kind", "metadata")
+_CHUNK_COLUMNS = ", ".join(_CHUNK_FIELDS)
+
+
+def _chunk(row: Sequence[Any]) -> Chunk:
+    chunk_id, doc_id, text, context, path, page, start, end, kind, metadata = row
+    return Chunk(
+        chunk_id=chunk_id,
+        doc_id=doc_id,
+        text=text,
+        context=context,
+        section_path=tuple(json.loads(path)),
+        page=page,
+        start=start,
+        end=end,
+        kind=kind,
+        metadata=json.loads(metadata),
+    )
+
+
+def _stored_document(row: Sequence[Any]) -> StoredDocument:
+    doc_id, source, title, fmt, status, chunking, info_json, added_at = row
+    info = json.loads(info_json)
+    return StoredDocument(
+        doc_id=doc_id,
+        source=source,
+        title=title,
+        format=fmt,
+        status=status,
+        chunking=chunking,
+        chunks=int(info["chunks"]),
+        pages=tuple(Page(**p) for p in info["pages"]),
+        tables=int(info["tables"]),
+        warnings=tuple(info["warnings"]),
+        added_at=added_at,
+    )

@@ -1,0 +1,250 @@
+"""Hybrid retrieval: dense (Chroma) + lexical (jieba BM25), fused, expanded, optionally reranked.
+
+``HybridRetriever.retrieve(query, top_k, filters) -> list[ScoredChunk]`` is what the answer
+layer calls. Each result is a passage of one document: a chunk, widened to its neighbours when
+the chunk alone is a fragment, and merged with other hits that touch it in the same document,
+so a quote spanning two chunks (or two table rows) comes back as one contiguous passage.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any, Protocol
+
+from index.docstore import DocStore
+from index.indexer import Index
+from ingest.records import Chunk
+
+RRF_K = 60
+_SENTENCE_END = re.compile(r"[。！？!?；;：:”’」』）)】\]]\s*$")
+_SENTENCE_START = re.compile(r"^\s*[（(【\[]?[一二三四五六七八九十\d]+[、.．)）]|^\s*第[一二三四五六七八九十百零\d]+[章节条款]")
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Restrict retrieval to some documents and/or chunk kinds (``text``, ``table_row``)."""
+
+    doc_ids: frozenset[str] | None = None
+    kinds: frozenset[str] | None = None
+
+    @classmethod
+    def of(cls, doc_ids: Collection[str] | None = None, kinds: Collection[str] | None = None) -> Filters:
+        return cls(None if doc_ids is None else frozenset(doc_ids), None if kinds is None else frozenset(kinds))
+
+
+@dataclass(frozen=True)
+class ScoredChunk:
+    """A retrieved passage. ``chunk.text == document.text[chunk.start:chunk.end]`` still holds.
+
+    ``chunk`` is the best-ranked hit, widened when expanded or merged; ``covers`` lists the
+    ids of the indexed chunks the passage spans. Ranks are 1-based, None when a retriever did
+    not return the chunk.
+    """
+
+    chunk: Chunk
+    score: float
+    title: str
+    source: str
+    dense_rank: int | None = None
+    lexical_rank: int | None = None
+    rerank_score: float | None = None
+    covers: tuple[str, ...] = field(default=())
+
+
+def reciprocal_rank_fusion(
+    rankings: Sequence[Sequence[str]], k: int = RRF_K, weights: Sequence[float] | None = None
+) -> list[tuple[str, float]]:
+    """Fuse ranked id lists: ``score(id) = Σ weight_i / (k + rank_i(id))`` with 1-based ranks.
+
+    An id missing from a list gets nothing from it; an id repeated within one list counts at
+    its best rank only. Ties keep the order of first appearance (earlier lists first), so the
+    result is deterministic. Returns (id, score), best first, each id once.
+
+    >>> reciprocal_rank_fusion([["a", "b"], ["b", "c"]], k=1)
+    [('b', 0.8333333333333333), ('a', 0.5), ('c', 0.3333333333333333)]
+    """
+    if weights is None:
+        weights = [1.0] * len(rankings)
+    if len(weights) != len(rankings):
+        raise ValueError("one weight per ranking")
+    scores: dict[str, float] = {}
+    for ranking, weight in zip(rankings, weights, strict=True):
+        seen: set[str] = set()
+        for rank, item in enumerate(ranking, start=1):
+            if item in seen:
+                continue
+            seen.add(item)
+            scores[item] = scores.get(item, 0.0) + weight / (k + rank)
+    order = {item: i for i, item in enumerate(scores)}
+    return sorted(scores.items(), key=lambda pair: (-pair[1], order[pair[0]]))
+
+
+class Reranker(Protocol):
+    def scores(self, query: str, passages: Sequence[str]) -> list[float]: ...
+
+
+class CrossEncoderReranker:
+    """A sentence-transformers CrossEncoder, loaded on first use (configured by model name or path)."""
+
+    def __init__(self, model: str, *, device: str = "cpu", batch_size: int = 16) -> None:
+        self.model_name = model
+        self.device = device
+        self.batch_size = batch_size
+        self._model: Any = None
+
+    def scores(self, query: str, passages: Sequence[str]) -> list[float]:
+        if not passages:
+            return []
+        if self._model is None:
+            from index.embed import offline_model_load
+
+            self._model = offline_model_load(self.model_name, "cross-encoder", self.device)
+        raw = self._model.predict([(query, p) for p in passages], batch_size=self.batch_size, show_progress_bar=False)
+        return [float(s) for s in raw]
+
+
+class HybridRetriever:
+    """Dense + lexical retrieval over an ``Index``.
+
+    ``candidates`` hits are taken from each retriever before fusion; ``rerank_depth`` fused hits
+    go to the reranker when there is one. ``expand`` widens fragments to their neighbours and
+    merges passages that touch; without it every result is one indexed chunk.
+    """
+
+    def __init__(
+        self,
+        index: Index,
+        *,
+        candidates: int = 40,
+        weights: tuple[float, float] = (1.0, 1.0),
+        rrf_k: int = RRF_K,
+        reranker: Reranker | None = None,
+        rerank_depth: int = 30,
+        expand: bool = True,
+    ) -> None:
+        if candidates < 1:
+            raise ValueError("candidates must be at least 1")
+        self.index = index
+        self.candidates = candidates
+        self.weights = weights
+        self.rrf_k = rrf_k
+        self.reranker = reranker
+        self.rerank_depth = rerank_depth
+        self.expand = expand
+
+    def retrieve(self, query: str, top_k: int = 8, filters: Filters | None = None) -> list[ScoredChunk]:
+        query = query.strip()
+        if not query or top_k < 1:
+            return []
+        filters = filters or Filters()
+        depth = max(self.candidates, top_k)
+        vector = self.index.embedder.encode_query(query)
+        dense = self.index.vectors.query(vector, depth, doc_ids=filters.doc_ids, kinds=filters.kinds)
+        lexical = self.index.lexical.search(query, depth, doc_ids=filters.doc_ids, kinds=filters.kinds)
+        dense_rank = {h.chunk_id: i for i, h in enumerate(dense, start=1)}
+        lexical_rank = {h.chunk_id: i for i, h in enumerate(lexical, start=1)}
+        fused = reciprocal_rank_fusion(
+            [[h.chunk_id for h in dense], [h.chunk_id for h in lexical]], k=self.rrf_k, weights=self.weights
+        )
+        store = self.index.docstore
+        pool = fused[: max(top_k, self.rerank_depth if self.reranker else top_k)]
+        chunks = store.chunks([cid for cid, _ in pool])
+        pool = [(cid, score) for cid, score in pool if cid in chunks]  # a concurrent removal
+        rerank: dict[str, float] = {}
+        if self.reranker is not None and pool:
+            passages = [chunks[cid].context for cid, _ in pool]
+            rerank = dict(zip([cid for cid, _ in pool], self.reranker.scores(query, passages), strict=True))
+            pool.sort(key=lambda pair: -rerank[pair[0]])
+        hits = [
+            ScoredChunk(
+                chunk=chunks[cid],
+                score=score,
+                title="",
+                source="",
+                dense_rank=dense_rank.get(cid),
+                lexical_rank=lexical_rank.get(cid),
+                rerank_score=rerank.get(cid),
+                covers=(cid,),
+            )
+            for cid, score in pool[:top_k]
+        ]
+        return _finish(hits, store, expand=self.expand)
+
+
+def _finish(hits: list[ScoredChunk], store: DocStore, *, expand: bool) -> list[ScoredChunk]:
+    """Attach titles, widen fragments, merge passages that touch within a document."""
+    docs = {d: store.document(d) for d in {h.chunk.doc_id for h in hits}}
+    texts: dict[str, str] = {}
+    out: list[ScoredChunk] = []
+    for hit in hits:
+        doc = docs.get(hit.chunk.doc_id)
+        if doc is None:
+            continue
+        hit = replace(hit, title=doc.title, source=doc.source)
+        if not expand:
+            out.append(hit)
+            continue
+        if is_fragment(hit.chunk):
+            hit = _widen(hit, store, texts)
+        for i, kept in enumerate(out):
+            if kept.chunk.doc_id != hit.chunk.doc_id:
+                continue
+            text = _doc_text(store, texts, hit.chunk.doc_id)
+            if _touch(kept.chunk, hit.chunk, text):
+                out[i] = _merge(kept, hit, text)
+                break
+        else:
+            out.append(hit)
+    return out
+
+
+def is_fragment(chunk: Chunk) -> bool:
+    """A text chunk that starts or ends mid-sentence (a long sentence cut by the chunker)."""
+    if chunk.kind != "text":
+        return False
+    return not _SENTENCE_END.search(chunk.text) or (
+        len(chunk.text) < 40 and not _SENTENCE_START.match(chunk.text) and not chunk.text.endswith("。")
+    )
+
+
+def _widen(hit: ScoredChunk, store: DocStore, texts: dict[str, str]) -> ScoredChunk:
+    chunk = hit.chunk
+    before, after = store.neighbours(chunk.chunk_id)
+    covers = list(hit.covers)
+    start, end = chunk.start, chunk.end
+    if after is not None and after.kind == "text" and after.section_path == chunk.section_path:
+        end = after.end
+        covers.append(after.chunk_id)
+    if (
+        len(chunk.text) < 40
+        and before is not None
+        and before.kind == "text"
+        and before.section_path == chunk.section_path
+    ):
+        start = before.start
+        covers.insert(0, before.chunk_id)
+    if (start, end) == (chunk.start, chunk.end):
+        return hit
+    text = _doc_text(store, texts, chunk.doc_id)
+    return replace(hit, chunk=replace(chunk, start=start, end=end, text=text[start:end]), covers=tuple(covers))
+
+
+def _touch(a: Chunk, b: Chunk, text: str) -> bool:
+    """Overlapping or separated by whitespace only (adjacent chunks, consecutive table rows)."""
+    first, second = (a, b) if a.start <= b.start else (b, a)
+    return second.start <= first.end or not text[first.end : second.start].strip()
+
+
+def _merge(kept: ScoredChunk, hit: ScoredChunk, text: str) -> ScoredChunk:
+    start, end = min(kept.chunk.start, hit.chunk.start), max(kept.chunk.end, hit.chunk.end)
+    covers = tuple(dict.fromkeys((*kept.covers, *hit.covers)))
+    chunk = replace(kept.chunk, start=start, end=end, text=text[start:end])
+    return replace(kept, chunk=chunk, covers=covers)
+
+
+def _doc_text(store: DocStore, texts: dict[str, str], doc_id: str) -> str:
+    if doc_id not in texts:
+        texts[doc_id] = store.text(doc_id) or ""
+    return texts[doc_id]

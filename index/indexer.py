@@ -1,0 +1,377 @@
+"""The index as one thing: docstore + Chroma vectors + lexical BM25, kept consistent.
+
+Writes follow a journal in the docstore (see ``index.docstore``):
+
+1. documents and chunks are recorded ``pending``;
+2. chunk contexts are embedded and upserted into Chroma, and added to the lexical index,
+   which is saved;
+3. in one transaction the new documents become ``complete`` and the ones they replace
+   (same source, older content) become ``deleting``;
+4. replaced documents are removed from Chroma and the lexical index, then from the docstore.
+
+A process killed anywhere in between leaves ``pending`` or ``deleting`` rows, and
+``repair`` (run on every open for writing) removes their chunks everywhere. It also
+reconciles the stores against the docstore (a lost lexical file, vectors missing after a
+crash), so the index is never stale or half-written for long.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+
+from index.docstore import DocStore, StoredDocument
+from index.embed import Embedder
+from index.lexical import LexicalIndex
+from index.store import ChromaStore
+from index.tokenize import ChineseTokenizer
+from ingest.chunk import Chunker
+from ingest.errors import ZhikuError
+from ingest.pipeline import IngestResult, file_hash, ingest_file
+from ingest.records import Chunk
+
+# Bump when chunking changes in a way that should re-chunk documents already indexed.
+CHUNKING_VERSION = 1
+EMBED_BATCH = 64
+
+Progress = Callable[[int], None]
+
+
+def chunking_signature(chunker: Chunker) -> str:
+    return f"v{CHUNKING_VERSION} max_chars={chunker.max_chars}"
+
+
+@dataclass
+class StageTimes:
+    """Seconds spent per stage of an update (the ingest benchmark prints them)."""
+
+    load: float = 0.0
+    clean: float = 0.0
+    chunk: float = 0.0
+    embed: float = 0.0
+    store: float = 0.0
+
+    def as_dict(self) -> dict[str, float]:
+        return {"load": self.load, "clean": self.clean, "chunk": self.chunk, "embed": self.embed, "store": self.store}
+
+
+FileOutcome = Literal["added", "replaced", "unchanged", "moved", "duplicate"]
+
+
+@dataclass
+class UpdateReport:
+    """What an update did, file by file."""
+
+    files: list[tuple[Path, FileOutcome, IngestResult | StoredDocument]] = field(default_factory=list)
+    failures: list[tuple[Path, str]] = field(default_factory=list)
+    embedded: int = 0
+    removed_docs: int = 0
+    times: StageTimes = field(default_factory=StageTimes)
+
+    def count(self, outcome: FileOutcome) -> int:
+        return sum(1 for _, o, _ in self.files if o == outcome)
+
+
+@dataclass(frozen=True)
+class RepairReport:
+    dropped_docs: int = 0
+    vectors_removed: int = 0
+    vectors_added: int = 0
+    lexical_rebuilt: bool = False
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.dropped_docs or self.vectors_removed or self.vectors_added or self.lexical_rebuilt)
+
+
+class Index:
+    """Open with ``Index.open``; the vector store opens (and the embedder loads) on first need."""
+
+    def __init__(
+        self,
+        home: Path,
+        embedder: Embedder,
+        *,
+        chroma_url: str | None = None,
+        tokenizer: ChineseTokenizer | None = None,
+    ) -> None:
+        self.home = home
+        self.embedder = embedder
+        self.chroma_url = chroma_url
+        self.tokenizer = tokenizer or ChineseTokenizer()
+        self.docstore = DocStore(home / "docstore.sqlite3")
+        self._lexical: LexicalIndex | None = None
+        self._lexical_mtime: float | None = None
+        self._vectors: ChromaStore | None = None
+
+    @classmethod
+    def open(
+        cls,
+        home: Path,
+        embedder: Embedder,
+        *,
+        chroma_url: str | None = None,
+        tokenizer: ChineseTokenizer | None = None,
+    ) -> Index:
+        return cls(home, embedder, chroma_url=chroma_url, tokenizer=tokenizer)
+
+    def close(self) -> None:
+        self.docstore.close()
+
+    # ------------------------------------------------------------------ parts
+
+    @property
+    def lexical_path(self) -> Path:
+        return self.home / "lexical.npz"
+
+    @property
+    def lexical(self) -> LexicalIndex:
+        """The lexical index, reloaded when another process saved a newer file."""
+        mtime = self.lexical_path.stat().st_mtime if self.lexical_path.exists() else None
+        if self._lexical is None or mtime != self._lexical_mtime:
+            self._lexical = LexicalIndex.open(self.lexical_path, self.tokenizer)
+            self._lexical_mtime = mtime
+        return self._lexical
+
+    def _save_lexical(self) -> None:
+        lexical = self.lexical
+        lexical.save()
+        self._lexical_mtime = self.lexical_path.stat().st_mtime
+
+    @property
+    def vectors(self) -> ChromaStore:
+        if self._vectors is None:
+            self._vectors = self._open_vectors(rebuild=False)
+        return self._vectors
+
+    def _open_vectors(self, *, rebuild: bool) -> ChromaStore:
+        location = {"url": self.chroma_url} if self.chroma_url else {"path": self.home / "chroma"}
+        return ChromaStore(self.embedder.name, self.embedder.dim, rebuild=rebuild, **location)
+
+    # ------------------------------------------------------------------ reads
+
+    def documents(self) -> list[StoredDocument]:
+        return self.docstore.documents()
+
+    def resolve(self, ref: str) -> list[StoredDocument]:
+        """Documents matching ``ref``: a doc_id (or its prefix), a source path or a title."""
+        docs = self.documents()
+        exact = [d for d in docs if ref in (d.doc_id, d.source, d.title)]
+        if exact:
+            return exact
+        by_prefix = [d for d in docs if len(ref) >= 4 and d.doc_id.startswith(ref)]
+        return by_prefix or [d for d in docs if Path(d.source).name == ref]
+
+    # ------------------------------------------------------------------ writes
+
+    def update(
+        self,
+        paths: Iterable[Path],
+        chunker: Chunker | None = None,
+        *,
+        batch_chunks: int = 512,
+        on_file: Progress | None = None,
+        on_embedded: Progress | None = None,
+    ) -> UpdateReport:
+        """Bring the index up to date with ``paths`` (files): add new, replace changed, skip unchanged.
+
+        Unreadable files are reported in ``failures`` and the rest go on.
+        """
+        chunker = chunker or Chunker()
+        signature = chunking_signature(chunker)
+        self.repair()
+        report = UpdateReport()
+        batch: list[tuple[Path, IngestResult]] = []
+        pending_chunks = 0
+        seen: set[str] = set()
+        for path in paths:
+            outcome = self._classify(path, signature, seen, report)
+            if on_file:
+                on_file(1)
+            if outcome is None:
+                continue
+            batch.append((path, outcome))
+            pending_chunks += len(outcome.chunks)
+            if pending_chunks >= batch_chunks:
+                self._write_batch(batch, signature, report, on_embedded)
+                batch, pending_chunks = [], 0
+        if batch:
+            self._write_batch(batch, signature, report, on_embedded)
+        return report
+
+    def _classify(self, path: Path, signature: str, seen: set[str], report: UpdateReport) -> IngestResult | None:
+        """None when nothing needs indexing (recorded in ``report``), else the parsed file."""
+        try:
+            started = time.perf_counter()
+            doc_id = file_hash(path.read_bytes())
+            report.times.load += time.perf_counter() - started
+        except OSError as error:
+            report.failures.append((path, f"无法读取文件 (cannot read file): {error.strerror or error}"))
+            return None
+        source = str(path)
+        existing = self.docstore.document(doc_id)
+        if doc_id in seen or (existing and existing.status == "complete" and existing.chunking == signature):
+            if existing and existing.source != source and Path(existing.source).exists():
+                report.files.append((path, "duplicate", existing))
+            elif existing and existing.source != source:
+                self.docstore.set_source(doc_id, source)  # the file was moved or renamed
+                report.files.append((path, "moved", existing))
+            elif existing:
+                report.files.append((path, "unchanged", existing))
+            return None
+        seen.add(doc_id)
+        try:
+            stage: dict[str, float] = {}
+            result = ingest_file(path, Chunker(max_chars=int(signature.split("=")[1])), timings=stage)
+        except ZhikuError as error:
+            report.failures.append((path, str(error)))
+            return None
+        except Exception as error:
+            report.failures.append((path, f"内部错误 internal error: {error!r}"))
+            return None
+        report.times.load += stage.get("load", 0.0)
+        report.times.clean += stage.get("clean", 0.0)
+        report.times.chunk += stage.get("chunk", 0.0)
+        return result
+
+    def _write_batch(
+        self,
+        batch: Sequence[tuple[Path, IngestResult]],
+        signature: str,
+        report: UpdateReport,
+        on_embedded: Progress | None,
+    ) -> None:
+        new_ids = {r.document.doc_id for _, r in batch}
+        replaced_sources = {
+            old.doc_id: old.source
+            for _, r in batch
+            for old in self.docstore.by_source(r.document.source)
+            if old.doc_id not in new_ids
+        }
+        replaced = set(replaced_sources)
+        started = time.perf_counter()
+        self.docstore.put_pending([(r.document, r.chunks) for _, r in batch], signature)
+        report.times.store += time.perf_counter() - started
+
+        chunks = [c for _, r in batch for c in r.chunks]
+        self._index_chunks(chunks, report, on_embedded)
+
+        started = time.perf_counter()
+        self.docstore.commit_replacement(complete=new_ids, deleting=replaced)
+        self._drop(replaced)
+        report.times.store += time.perf_counter() - started
+        report.removed_docs += len(replaced)
+        for path, result in batch:
+            outcome: FileOutcome = "replaced" if result.document.source in replaced_sources.values() else "added"
+            report.files.append((path, outcome, result))
+
+    def _index_chunks(self, chunks: Sequence[Chunk], report: UpdateReport, on_embedded: Progress | None) -> None:
+        """Embed and store ``chunks`` in Chroma and the lexical index (saved before returning)."""
+        vectors = self._embed([c.context for c in chunks], report, on_embedded)
+        started = time.perf_counter()
+        self.vectors.upsert(
+            [c.chunk_id for c in chunks], vectors, [{"doc_id": c.doc_id, "kind": c.kind} for c in chunks]
+        )
+        self.lexical.add_many((c.chunk_id, c.doc_id, c.kind, c.context) for c in chunks)
+        self._save_lexical()
+        report.times.store += time.perf_counter() - started
+
+    def _embed(self, texts: Sequence[str], report: UpdateReport, on_embedded: Progress | None) -> np.ndarray:
+        started = time.perf_counter()
+        parts = []
+        for start in range(0, len(texts), EMBED_BATCH):
+            part = texts[start : start + EMBED_BATCH]
+            parts.append(self.embedder.encode_passages(part))
+            if on_embedded:
+                on_embedded(len(part))
+        report.embedded += len(texts)
+        report.times.embed += time.perf_counter() - started
+        return np.concatenate(parts) if parts else np.zeros((0, self.embedder.dim), dtype=np.float32)
+
+    def remove(self, doc_ids: Iterable[str]) -> int:
+        """Delete documents everywhere. Returns how many were removed."""
+        ids = [d for d in dict.fromkeys(doc_ids) if self.docstore.document(d) is not None]
+        if ids:
+            self.docstore.set_status(ids, "deleting")
+            self._drop(set(ids))
+        return len(ids)
+
+    def _drop(self, doc_ids: set[str]) -> None:
+        """Remove ``doc_ids`` from Chroma and the lexical index, then from the docstore."""
+        if not doc_ids:
+            return
+        self.vectors.delete_docs(doc_ids)
+        if self.lexical.remove_docs(doc_ids):
+            self._save_lexical()
+        self.docstore.delete(doc_ids)
+
+    # ------------------------------------------------------------------ recovery
+
+    def repair(self) -> RepairReport:
+        """Finish or undo what an interrupted run left, and reconcile the stores with the docstore."""
+        unfinished = {d.doc_id for d in self.docstore.documents(status="pending")}
+        unfinished |= {d.doc_id for d in self.docstore.documents(status="deleting")}
+        if unfinished:
+            self._drop(unfinished)
+        complete = {d.doc_id for d in self.docstore.documents()}
+
+        lexical_rebuilt = False
+        lexical = self.lexical
+        if lexical.doc_ids() != complete or len(lexical) != self.docstore.chunk_count():
+            stray = lexical.doc_ids() - complete
+            lexical.remove_docs(stray)
+            missing = complete - lexical.doc_ids()
+            lexical.add_many(
+                (c.chunk_id, c.doc_id, c.kind, c.context) for c in self.docstore.iter_chunks() if c.doc_id in missing
+            )
+            if lexical.doc_ids() != complete or len(lexical) != self.docstore.chunk_count():
+                lexical = LexicalIndex(self.tokenizer, self.lexical_path)
+                lexical.add_many((c.chunk_id, c.doc_id, c.kind, c.context) for c in self.docstore.iter_chunks())
+                self._lexical = lexical
+            self._save_lexical()
+            lexical_rebuilt = True
+
+        removed = added = 0
+        if complete or self.vectors_exist():
+            expected = self.docstore.chunk_count()
+            if self.vectors.count() != expected:
+                stored = self.vectors.ids()
+                wanted = {c.chunk_id: c for c in self.docstore.iter_chunks()}
+                stray_ids = sorted(stored - wanted.keys())
+                self.vectors.delete_ids(stray_ids)
+                missing_chunks = [wanted[i] for i in sorted(wanted.keys() - stored)]
+                if missing_chunks:
+                    report = UpdateReport()
+                    vectors = self._embed([c.context for c in missing_chunks], report, None)
+                    self.vectors.upsert(
+                        [c.chunk_id for c in missing_chunks], vectors,
+                        [{"doc_id": c.doc_id, "kind": c.kind} for c in missing_chunks],
+                    )
+                removed, added = len(stray_ids), len(missing_chunks)
+        return RepairReport(len(unfinished), removed, added, lexical_rebuilt)
+
+    def vectors_exist(self) -> bool:
+        return self.chroma_url is not None or (self.home / "chroma").exists()
+
+    def reindex(self, on_embedded: Progress | None = None) -> UpdateReport:
+        """Rebuild vectors (with the current embedder) and the lexical index from the docstore."""
+        self.repair_docstore_only()
+        self._vectors = self._open_vectors(rebuild=True)
+        self._lexical = LexicalIndex(self.tokenizer, self.lexical_path)
+        report = UpdateReport()
+        chunks = list(self.docstore.iter_chunks())
+        for start in range(0, len(chunks), 2048):
+            self._index_chunks(chunks[start : start + 2048], report, on_embedded)
+        if not chunks:
+            self._save_lexical()
+        return report
+
+    def repair_docstore_only(self) -> None:
+        """Forget unfinished documents without touching the other stores (they are rebuilt)."""
+        unfinished = [d.doc_id for d in self.docstore.documents(status=None) if d.status != "complete"]
+        self.docstore.delete(unfinished)

@@ -1,0 +1,161 @@
+"""The vector store: one Chroma collection of chunk embeddings.
+
+Embedded (``PersistentClient`` under the data folder) by default; a Chroma server
+(``HttpClient``) when a URL is configured, so several app instances share one index. Chroma
+holds ids, vectors and the two fields filters need (doc_id, kind); texts live in the docstore.
+
+The embedder's name and dimension are stored in the collection's metadata. Opening it with a
+different embedder is an error that says how to rebuild, never a silent mix of vector spaces.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+import numpy as np
+
+from ingest.errors import SettingsError, ZhikuError
+
+COLLECTION = "zhiku_chunks"
+
+
+class EmbedderMismatchError(ZhikuError):
+    """The index was built with another embedder."""
+
+
+@dataclass(frozen=True)
+class VectorHit:
+    chunk_id: str
+    similarity: float  # cosine similarity, 1 = same direction
+
+
+class ChromaStore:
+    """Chunk vectors in Chroma. ``path`` for embedded mode, ``url`` for a server."""
+
+    def __init__(
+        self,
+        embedder_name: str,
+        dim: int,
+        *,
+        path: Path | None = None,
+        url: str | None = None,
+        rebuild: bool = False,
+    ) -> None:
+        """``rebuild`` drops any existing collection first (``zhiku reindex``)."""
+        if (path is None) == (url is None):
+            raise ValueError("give exactly one of path (embedded) or url (server)")
+        self.embedder_name = embedder_name
+        self.dim = dim
+        self.location = url or str(path)
+        self._client = _server_client(url) if url else _embedded_client(path)  # type: ignore[arg-type]
+        if rebuild:
+            self._drop_collection()
+        self._collection = self._open_collection()
+
+    def _open_collection(self) -> Any:
+        identity = {"zhiku_embedder": self.embedder_name, "zhiku_dim": self.dim}
+        try:
+            collection = self._client.get_or_create_collection(
+                COLLECTION, metadata=identity, configuration={"hnsw": {"space": "cosine"}}, embedding_function=None
+            )
+        except Exception as error:  # connection refused, server error: say where
+            raise ZhikuError(f"无法打开向量库 {self.location} (cannot open the Chroma store): {error}") from error
+        stored = collection.metadata or {}
+        name, dim = stored.get("zhiku_embedder"), stored.get("zhiku_dim")
+        if (name, dim) != (self.embedder_name, self.dim):
+            raise EmbedderMismatchError(
+                f"索引是用嵌入模型 {name}（{dim} 维）建立的，当前设置为 {self.embedder_name}（{self.dim} 维）。"
+                f"请运行 `zhiku reindex` 用当前模型重建索引，或把 ZHIKU_EMBED_MODEL 改回 {name}。"
+                f" (index built with embedder {name}/{dim}, settings say {self.embedder_name}/{self.dim}: "
+                "run `zhiku reindex` to rebuild)"
+            )
+        return collection
+
+    def _drop_collection(self) -> None:
+        with contextlib.suppress(Exception):
+            self._client.delete_collection(COLLECTION)
+
+    def count(self) -> int:
+        return int(self._collection.count())
+
+    def upsert(self, chunk_ids: Sequence[str], vectors: np.ndarray, metadatas: Sequence[dict[str, str]]) -> None:
+        if len(chunk_ids) != len(vectors) or len(chunk_ids) != len(metadatas):
+            raise ValueError("ids, vectors and metadatas must have the same length")
+        step = max(1, min(2000, int(self._client.get_max_batch_size())))
+        for start in range(0, len(chunk_ids), step):
+            end = start + step
+            self._collection.upsert(
+                ids=list(chunk_ids[start:end]), embeddings=vectors[start:end], metadatas=list(metadatas[start:end])
+            )
+
+    def delete_docs(self, doc_ids: Collection[str]) -> None:
+        if doc_ids:
+            self._collection.delete(where={"doc_id": {"$in": sorted(doc_ids)}})
+
+    def delete_ids(self, chunk_ids: Sequence[str]) -> None:
+        for start in range(0, len(chunk_ids), 2000):
+            self._collection.delete(ids=list(chunk_ids[start : start + 2000]))
+
+    def ids(self) -> set[str]:
+        """Every chunk id in the collection (used to reconcile after a crash)."""
+        out: set[str] = set()
+        offset, page = 0, 5000
+        while True:
+            got = self._collection.get(include=[], limit=page, offset=offset)
+            out.update(got["ids"])
+            if len(got["ids"]) < page:
+                return out
+            offset += page
+
+    def query(
+        self,
+        vector: np.ndarray,
+        top_k: int,
+        *,
+        doc_ids: Collection[str] | None = None,
+        kinds: Collection[str] | None = None,
+    ) -> list[VectorHit]:
+        if top_k <= 0:
+            return []
+        clauses: list[dict[str, Any]] = []
+        if doc_ids is not None:
+            clauses.append({"doc_id": {"$in": sorted(doc_ids)}})
+        if kinds is not None:
+            clauses.append({"kind": {"$in": sorted(kinds)}})
+        where = None if not clauses else clauses[0] if len(clauses) == 1 else {"$and": clauses}
+        if (doc_ids is not None and not doc_ids) or (kinds is not None and not kinds):
+            return []
+        result = self._collection.query(
+            query_embeddings=vector.reshape(1, -1), n_results=top_k, where=where, include=["distances"]
+        )
+        return [VectorHit(cid, 1.0 - float(dist)) for cid, dist in zip(result["ids"][0], result["distances"][0], strict=True)]
+
+
+def _embedded_client(path: Path) -> Any:
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    path.mkdir(parents=True, exist_ok=True)
+    return chromadb.PersistentClient(path=str(path), settings=ChromaSettings(anonymized_telemetry=False))
+
+
+def _server_client(url: str) -> Any:
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    parsed = urlparse(url)
+    if parsed.scheme not in ("http", "https") or not parsed.hostname:
+        raise SettingsError(f"ZHIKU_CHROMA_URL 无效 (invalid Chroma URL): {url!r}; 例如 e.g. http://127.0.0.1:8000")
+    port = parsed.port or (443 if parsed.scheme == "https" else 8000)
+    try:
+        return chromadb.HttpClient(
+            host=parsed.hostname, port=port, ssl=parsed.scheme == "https",
+            settings=ChromaSettings(anonymized_telemetry=False),
+        )
+    except Exception as error:
+        raise ZhikuError(f"无法连接 Chroma 服务器 {url} (cannot reach the Chroma server): {error}") from error

@@ -1,0 +1,127 @@
+"""Fusion as a pure function, and hybrid retrieval over the indexed sample documents."""
+
+from __future__ import annotations
+
+import pytest
+
+from index.hybrid import Filters, HybridRetriever, ScoredChunk, is_fragment, reciprocal_rank_fusion
+from index.indexer import Index
+from ingest.clean import normalize_for_match
+from ingest.records import Chunk
+
+# --------------------------------------------------------------------------------------
+# reciprocal_rank_fusion
+# --------------------------------------------------------------------------------------
+
+
+def test_rrf_sums_reciprocal_ranks() -> None:
+    fused = dict(reciprocal_rank_fusion([["a", "b", "c"], ["c", "a"]], k=60))
+    assert fused["a"] == pytest.approx(1 / 61 + 1 / 62)
+    assert fused["c"] == pytest.approx(1 / 63 + 1 / 61)
+    assert fused["b"] == pytest.approx(1 / 62)
+
+
+def test_rrf_orders_best_first_and_dedupes() -> None:
+    fused = reciprocal_rank_fusion([["x", "y", "x"], ["y", "z"]], k=1)
+    assert [item for item, _ in fused] == ["y", "x", "z"]
+    assert len(fused) == 3
+    # a repeated id counts at its best rank only
+    assert dict(fused)["x"] == pytest.approx(1 / 2)
+
+
+def test_rrf_weights_and_ties() -> None:
+    assert [i for i, _ in reciprocal_rank_fusion([["a"], ["b"]])] == ["a", "b"]  # tie: first list first
+    assert [i for i, _ in reciprocal_rank_fusion([["a"], ["b"]], weights=[1.0, 2.0])] == ["b", "a"]
+    with pytest.raises(ValueError):
+        reciprocal_rank_fusion([["a"]], weights=[1.0, 1.0])
+    assert reciprocal_rank_fusion([]) == []
+
+
+# --------------------------------------------------------------------------------------
+# fragments
+# --------------------------------------------------------------------------------------
+
+
+def _chunk(text: str, kind: str = "text") -> Chunk:
+    return Chunk("c", "d", text, text, (), None, 0, len(text), kind)  # type: ignore[arg-type]
+
+
+def test_fragment_detection() -> None:
+    assert not is_fragment(_chunk("产业学院实行理事会领导下的院长负责制，设院长1名，副院长若干名。"))
+    assert is_fragment(_chunk("学院各专业开设课程总数为946门，其中A类课程134门，B类课程"))  # cut mid-sentence
+    assert not is_fragment(_chunk("外省\t215\t74\t1.29", kind="table_row"))
+
+
+# --------------------------------------------------------------------------------------
+# retrieval over the five sample documents (real embedder, real Chroma)
+# --------------------------------------------------------------------------------------
+
+
+def _passages(hits: list[ScoredChunk]) -> str:
+    return normalize_for_match("".join(h.chunk.text for h in hits))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("question", "quote"),
+    [
+        ("清职院的产业学院采用什么管理体制？", "产业学院实行理事会领导下的院长负责制"),
+        ("郴职院那份校企合作管理办法的发文字号是什么？", "郴职院产教融合〔2023〕4号"),
+        ("2020年清职院外省招生计划多少人？", "外省\t215\t74\t1.29"),
+        ("技术赋能行动方案提出通过哪些活动来打造富有工匠精神的校园文化？", "工匠讲坛"),
+    ],
+)
+def test_answering_passage_is_near_the_top(seed_index: Index, question: str, quote: str) -> None:
+    hits = HybridRetriever(seed_index).retrieve(question, top_k=5)
+    assert len(hits) == 5
+    assert normalize_for_match(quote) in _passages(hits[:3])
+
+
+@pytest.mark.slow
+def test_results_are_exact_slices_with_titles(seed_index: Index) -> None:
+    hits = HybridRetriever(seed_index).retrieve("校企合作考核评价由谁当组长", top_k=8)
+    assert len({h.chunk.chunk_id for h in hits}) == len(hits)
+    for hit in hits:
+        text = seed_index.docstore.text(hit.chunk.doc_id)
+        assert text is not None and text[hit.chunk.start : hit.chunk.end] == hit.chunk.text
+        assert hit.title and hit.source.endswith(".txt")
+        assert hit.dense_rank is not None or hit.lexical_rank is not None
+        assert hit.chunk.chunk_id in hit.covers
+    assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
+
+
+@pytest.mark.slow
+def test_adjacent_table_rows_come_back_as_one_passage(seed_index: Index) -> None:
+    hits = HybridRetriever(seed_index).retrieve("2020年清远市内理科考生的录取分数线是多少？市外理科呢？", top_k=8)
+    # the gold quote spans two rows of the score-line table
+    assert normalize_for_match("2020\t文科\t160\t253\t160\t157\n\t理科\t160\t324\t160\t319") in _passages(hits)
+    assert any(len(h.covers) > 1 for h in hits)
+
+
+@pytest.mark.slow
+def test_filters_restrict_documents_and_kinds(seed_index: Index) -> None:
+    [report] = seed_index.resolve("001_235bd42144b22a26.txt")
+    retriever = HybridRetriever(seed_index)
+    hits = retriever.retrieve("校企合作", top_k=6, filters=Filters.of(doc_ids={report.doc_id}))
+    assert hits and all(h.chunk.doc_id == report.doc_id for h in hits)
+    rows = retriever.retrieve("招生人数", top_k=6, filters=Filters.of(kinds={"table_row"}))
+    assert rows and all(h.chunk.kind == "table_row" for h in rows)
+    assert retriever.retrieve("招生人数", top_k=6, filters=Filters.of(doc_ids=set())) == []
+    assert retriever.retrieve("   ", top_k=6) == []
+
+
+class _ReverseReranker:
+    """Scores passages by how late they came: reverses the fused order (checks the plumbing)."""
+
+    def scores(self, query: str, passages: list[str]) -> list[float]:
+        return [float(i) for i in range(len(passages))]
+
+
+@pytest.mark.slow
+def test_reranker_decides_the_order(seed_index: Index) -> None:
+    plain = HybridRetriever(seed_index, expand=False).retrieve("校企合作的形式", top_k=4)
+    reranked = HybridRetriever(seed_index, expand=False, reranker=_ReverseReranker(), rerank_depth=4).retrieve(
+        "校企合作的形式", top_k=4
+    )
+    assert [h.chunk.chunk_id for h in reranked] == [h.chunk.chunk_id for h in reversed(plain)]
+    assert reranked[0].rerank_score == 3.0

@@ -1,0 +1,196 @@
+"""Incremental, consistent indexing: re-ingest embeds nothing, change/remove leave nothing stale,
+a SIGKILL mid-ingest is repaired, an index built with another embedder is refused."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from index.embed import E5SmallEmbedder, SentenceTransformerEmbedder
+from index.hybrid import HybridRetriever
+from index.indexer import Index
+from index.store import EmbedderMismatchError
+
+ROOT = Path(__file__).resolve().parents[2]
+CORPUS = ROOT / "corpus"
+SMALL = ["000_1945969dfabc08b4.txt", "002_99f5ec69276c87e7.txt", "004_3731aaf5d8013a17.txt"]
+
+
+def assert_consistent(index: Index) -> None:
+    """The docstore, Chroma and the lexical index hold exactly the same chunks, all complete."""
+    assert not index.docstore.documents(status="pending")
+    assert not index.docstore.documents(status="deleting")
+    wanted = {c.chunk_id for c in index.docstore.iter_chunks()}
+    assert index.vectors.ids() == wanted
+    assert index.lexical.chunk_ids() == wanted
+    assert index.lexical.doc_ids() == {d.doc_id for d in index.documents()}
+    for doc in index.documents():
+        assert doc.chunks == len(index.docstore.doc_chunks(doc.doc_id)) > 0
+
+
+@pytest.fixture
+def folder(tmp_path: Path) -> Path:
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    for name in SMALL:
+        shutil.copy(CORPUS / name, docs / name)
+    return docs
+
+
+@pytest.fixture
+def index(tmp_path: Path, e5_embedder: E5SmallEmbedder) -> Index:
+    opened = Index.open(tmp_path / "home", e5_embedder)
+    yield opened  # type: ignore[misc]
+    opened.close()
+
+
+def test_reingest_of_an_unchanged_corpus_embeds_nothing(index: Index, folder: Path) -> None:
+    files = sorted(folder.iterdir())
+    first = index.update(files)
+    assert first.count("added") == 3 and not first.failures
+    assert first.embedded == index.docstore.chunk_count() > 40
+    assert_consistent(index)
+
+    second = index.update(files)
+    assert second.embedded == 0
+    assert second.count("unchanged") == 3 and second.count("added") == 0
+    assert_consistent(index)
+
+
+def test_changed_file_replaces_its_chunks_everywhere(index: Index, folder: Path) -> None:
+    target = folder / SMALL[1]
+    index.update(sorted(folder.iterdir()))
+    [old] = [d for d in index.documents() if d.source == str(target)]
+    old_chunks = {c.chunk_id for c in index.docstore.doc_chunks(old.doc_id)}
+
+    text = target.read_text(encoding="utf-8").replace("广东工程职业教育集团", "粤东智能制造职教联盟", 1)
+    target.write_text(text + "\n补充说明：联盟共建校外实训基地一百二十七个。\n", encoding="utf-8")
+    report = index.update(sorted(folder.iterdir()))
+
+    assert report.count("replaced") == 1 and report.count("unchanged") == 2
+    assert report.removed_docs == 1
+    assert index.docstore.document(old.doc_id) is None
+    [new] = [d for d in index.documents() if d.source == str(target)]
+    assert new.doc_id != old.doc_id
+    assert not old_chunks & index.vectors.ids()
+    assert not old_chunks & index.lexical.chunk_ids()
+    assert_consistent(index)
+    hits = HybridRetriever(index).retrieve("联盟共建校外实训基地多少个", top_k=3)
+    assert any("一百二十七" in h.chunk.text for h in hits)
+
+
+def test_remove_deletes_a_document_everywhere(index: Index, folder: Path) -> None:
+    index.update(sorted(folder.iterdir()))
+    [doc] = index.resolve(SMALL[0])
+    assert index.remove([doc.doc_id]) == 1
+    assert_consistent(index)
+    assert doc.doc_id not in {d.doc_id for d in index.documents()}
+    hits = HybridRetriever(index).retrieve("产业学院实行理事会领导下的院长负责制", top_k=10)
+    assert all(h.chunk.doc_id != doc.doc_id for h in hits)
+    assert index.remove([doc.doc_id]) == 0
+
+
+def test_moved_file_is_renamed_not_embedded(index: Index, folder: Path) -> None:
+    index.update(sorted(folder.iterdir()))
+    moved = folder / "renamed.txt"
+    (folder / SMALL[0]).rename(moved)
+    report = index.update(sorted(folder.iterdir()))
+    assert report.embedded == 0 and report.count("moved") == 1
+    assert index.resolve("renamed.txt")[0].source == str(moved)
+
+
+def test_lost_lexical_file_and_vectors_are_repaired(index: Index, folder: Path) -> None:
+    index.update(sorted(folder.iterdir()))
+    index.lexical_path.unlink()
+    some = sorted(index.vectors.ids())[:5]
+    index.vectors.delete_ids(some)
+    repaired = index.repair()
+    assert repaired.lexical_rebuilt and repaired.vectors_added == 5
+    assert_consistent(index)
+
+
+def test_another_embedder_is_refused_until_reindex(
+    tmp_path: Path, folder: Path, e5_embedder: E5SmallEmbedder, minilm_embedder: SentenceTransformerEmbedder
+) -> None:
+    home = tmp_path / "home"
+    first = Index.open(home, e5_embedder)
+    first.update([folder / SMALL[0]])
+    first.close()
+
+    other = Index.open(home, minilm_embedder)
+    with pytest.raises(EmbedderMismatchError, match="zhiku reindex") as info:
+        other.vectors.count()
+    assert "e5-small" in str(info.value)
+    report = other.reindex()
+    assert report.embedded == other.docstore.chunk_count() > 0
+    assert_consistent(other)
+    assert other.vectors.embedder_name == minilm_embedder.name
+    other.close()
+
+
+# --------------------------------------------------------------------------------------
+# SIGKILL in the middle of an ingest
+# --------------------------------------------------------------------------------------
+
+
+def _pending_rows(db: Path) -> int:
+    if not db.exists():
+        return 0
+    try:
+        with sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=0.2) as conn:
+            return int(conn.execute("SELECT COUNT(*) FROM documents WHERE status = 'pending'").fetchone()[0])
+    except sqlite3.Error:
+        return 0
+
+
+def _complete_rows(db: Path) -> int:
+    with sqlite3.connect(db) as conn:
+        return int(conn.execute("SELECT COUNT(*) FROM documents WHERE status = 'complete'").fetchone()[0])
+
+
+@pytest.mark.slow
+def test_sigkill_mid_ingest_is_repaired_and_completed(tmp_path: Path, e5_embedder: E5SmallEmbedder) -> None:
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    for law in sorted((CORPUS / "laws").glob("*.md")):
+        if law.name.startswith(("北京市", "河南省实施", "宁波市职业")):  # four short laws, ~140 chunks
+            shutil.copy(law, folder / law.name)
+    home = tmp_path / "home"
+    env = {**os.environ, "ZHIKU_HOME": str(home), "PYTHONPATH": str(ROOT)}
+    command = [sys.executable, "-m", "app", "ingest", str(folder), "--batch-chunks", "40"]
+    db = home / "docstore.sqlite3"
+
+    process = subprocess.Popen(command, env=env, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 300
+    # wait until one batch is complete and the next one is half-written, then kill
+    while time.monotonic() < deadline and process.poll() is None:
+        if _pending_rows(db) and db.exists() and _complete_rows(db) >= 1:
+            break
+        time.sleep(0.05)
+    assert process.poll() is None, "ingest finished before it could be killed"
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait()
+    assert _pending_rows(db) >= 1  # the kill really left a half-written batch
+
+    index = Index.open(home, e5_embedder)
+    complete_before = len(index.documents())
+    repaired = index.repair()
+    assert repaired.dropped_docs >= 1
+    assert_consistent(index)
+    assert len(index.documents()) == complete_before >= 1
+    index.close()
+
+    done = subprocess.run(command, env=env, cwd=tmp_path, capture_output=True, text=True, encoding="utf-8", check=False)
+    assert done.returncode == 0, done.stderr[-2000:]
+    index = Index.open(home, e5_embedder)
+    assert len(index.documents()) == len(list(folder.iterdir()))
+    assert_consistent(index)
+    index.close()

@@ -1,0 +1,108 @@
+"""The Chroma store in both modes: embedded (PersistentClient) and a real server (``chroma run``)."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from index.embed import E5SmallEmbedder
+from index.hybrid import HybridRetriever
+from index.indexer import Index
+from index.store import ChromaStore, EmbedderMismatchError
+from ingest.errors import SettingsError
+
+ROOT = Path(__file__).resolve().parents[2]
+DOCS = [ROOT / "corpus" / "000_1945969dfabc08b4.txt", ROOT / "corpus" / "004_3731aaf5d8013a17.txt"]
+QUESTIONS = ["产业学院实行什么管理体制", "校企合作典型专题有哪些", "工作步骤分几个阶段"]
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """``chroma run`` on 127.0.0.1, stopped when the module's tests are done."""
+    chroma = shutil.which("chroma", path=str(Path(sys.executable).parent))
+    assert chroma, "the chroma CLI comes with the chromadb package"
+    port = _free_port()
+    data = tmp_path_factory.mktemp("chroma_server")
+    server = subprocess.Popen(
+        [chroma, "run", "--path", str(data), "--host", "127.0.0.1", "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"{url}/api/v2/heartbeat", timeout=1):
+                    break
+            except OSError:
+                if time.monotonic() > deadline or server.poll() is not None:
+                    raise RuntimeError("chroma server did not start") from None
+                time.sleep(0.2)
+        yield url
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+
+
+def _ranked(index: Index) -> list[list[tuple[str, int]]]:
+    retriever = HybridRetriever(index, expand=False)
+    return [[(h.chunk.chunk_id, h.dense_rank or 0) for h in retriever.retrieve(q, top_k=6)] for q in QUESTIONS]
+
+
+@pytest.mark.slow
+def test_embedded_and_server_modes_give_the_same_results(
+    tmp_path: Path, chroma_server: str, e5_embedder: E5SmallEmbedder
+) -> None:
+    embedded = Index.open(tmp_path / "embedded", e5_embedder)
+    served = Index.open(tmp_path / "served", e5_embedder, chroma_url=chroma_server)
+    try:
+        embedded.update(DOCS)
+        served.update(DOCS)
+        assert served.vectors.location == chroma_server
+        assert served.vectors.count() == embedded.vectors.count() == embedded.docstore.chunk_count()
+        assert served.vectors.ids() == embedded.vectors.ids()
+        assert _ranked(served) == _ranked(embedded)
+    finally:
+        embedded.close()
+        served.close()
+
+
+def test_store_records_its_embedder_and_refuses_another(tmp_path: Path) -> None:
+    store = ChromaStore("e5-small", 4, path=tmp_path / "chroma")
+    vectors = np.eye(4, dtype=np.float32)[:3]
+    store.upsert(["a", "b", "c"], vectors, [{"doc_id": "d1", "kind": "text"}] * 2 + [{"doc_id": "d2", "kind": "table_row"}])
+    assert [h.chunk_id for h in store.query(vectors[1], 1)] == ["b"]
+    assert store.query(vectors[1], 1)[0].similarity == pytest.approx(1.0)
+    assert {h.chunk_id for h in store.query(vectors[0], 3, kinds={"table_row"})} == {"c"}
+    assert {h.chunk_id for h in store.query(vectors[0], 3, doc_ids={"d1"})} == {"a", "b"}
+    store.upsert(["a"], vectors[:1], [{"doc_id": "d1", "kind": "text"}])  # upsert, never duplicate
+    assert store.count() == 3
+
+    with pytest.raises(EmbedderMismatchError, match="zhiku reindex"):
+        ChromaStore("bge-small-zh", 512, path=tmp_path / "chroma")
+    rebuilt = ChromaStore("bge-small-zh", 512, path=tmp_path / "chroma", rebuild=True)
+    assert rebuilt.count() == 0
+
+
+def test_bad_server_url_is_a_settings_error(tmp_path: Path) -> None:
+    with pytest.raises(SettingsError, match="ZHIKU_CHROMA_URL"):
+        ChromaStore("e5-small", 384, url="localhost:8000")

@@ -149,7 +149,8 @@ class HybridRetriever:
             [[h.chunk_id for h in dense], [h.chunk_id for h in lexical]], k=self.rrf_k, weights=self.weights
         )
         store = self.index.docstore
-        pool = fused[: max(top_k, self.rerank_depth if self.reranker else top_k)]
+        # more than top_k: merged passages make room for the next ones
+        pool = fused[: self.rerank_depth if self.reranker else 2 * top_k]
         chunks = store.chunks([cid for cid, _ in pool])
         pool = [(cid, score) for cid, score in pool if cid in chunks]  # a concurrent removal
         rerank: dict[str, float] = {}
@@ -168,17 +169,19 @@ class HybridRetriever:
                 rerank_score=rerank.get(cid),
                 covers=(cid,),
             )
-            for cid, score in pool[:top_k]
+            for cid, score in pool
         ]
-        return _finish(hits, store, expand=self.expand)
+        return _finish(hits, store, top_k, expand=self.expand)
 
 
-def _finish(hits: list[ScoredChunk], store: DocStore, *, expand: bool) -> list[ScoredChunk]:
-    """Attach titles, widen fragments, merge passages that touch within a document."""
+def _finish(hits: list[ScoredChunk], store: DocStore, top_k: int, *, expand: bool) -> list[ScoredChunk]:
+    """The first ``top_k`` passages: titles attached, fragments widened, touching hits merged."""
     docs = {d: store.document(d) for d in {h.chunk.doc_id for h in hits}}
     texts: dict[str, str] = {}
     out: list[ScoredChunk] = []
     for hit in hits:
+        if len(out) == top_k:
+            break
         doc = docs.get(hit.chunk.doc_id)
         if doc is None:
             continue

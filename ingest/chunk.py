@@ -144,6 +144,10 @@ class Chunker:
     def _table_chunks(self, document: Document) -> list[Chunk]:
         chunks = []
         for table in document.tables:
+            if table.header_rows:
+                # the header rows are content too (and all a quote of them can cite): one chunk
+                chunks.append(self._make(document, table.rows[0].start, table.rows[table.header_rows - 1].end,
+                                         "table_row", table, -1))
             for index in range(table.header_rows, len(table.rows)):
                 row = table.rows[index]
                 if is_repeated_header(table, index) or not any(c.strip() for c in row.cells):
@@ -160,10 +164,14 @@ class Chunker:
         table: Table | None = None,
         row: int = 0,
     ) -> Chunk:
+        """``row`` is the table row a chunk holds; -1 for the table's header rows."""
         path = section_path_at(document.sections, start)
         prefix = "\n".join(p for p in (document.title, PATH_SEPARATOR.join(path)) if p)
         text = document.text[start:end]
-        if table is not None:
+        if table is not None and row < 0:
+            headers = "\n".join("；".join(c for c in r.cells if c.strip()) for r in table.rows[: table.header_rows])
+            context = "\n".join(p for p in (prefix, table.caption or "", headers) if p)
+        elif table is not None:
             context = row_context(table, row, prefix)
         else:
             context = f"{prefix}\n{text}" if prefix else text

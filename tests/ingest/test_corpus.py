@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from ingest.pipeline import IngestResult, ingest_file
+from ingest.tables import is_repeated_header
 
 ROOT = Path(__file__).resolve().parents[2]
 CORPUS = ROOT / "corpus"
@@ -107,3 +108,21 @@ def test_multi_line_title_of_a_real_pdf() -> None:
     assert result.document.title == "海南省农业农村厅海南省财政厅关于印发2024-2026年海南省农机购置与应用补贴实施方案的通知"
     assert len(result.document.pages) == 11
     assert all(c.page is not None for c in result.chunks)
+
+
+def test_no_text_is_left_out_of_every_chunk(corpus_results: dict[str, IngestResult]) -> None:
+    """Apart from skipped tables of contents, bare headings and repeated table headers, every
+    character is in a chunk."""
+    for name, result in corpus_results.items():
+        document = result.document
+        covered = bytearray(len(document.text))
+        for chunk in result.chunks:
+            covered[chunk.start : chunk.end] = b"\x01" * (chunk.end - chunk.start)
+        repeated = [
+            (row.start, row.end) for t in document.tables for i, row in enumerate(t.rows) if i >= t.header_rows
+            and is_repeated_header(t, i)
+        ]
+        for start, end in (*document.skipped, *((h.start, h.end) for h in document.headings), *repeated):
+            covered[start:end] = b"\x01" * (end - start)
+        lost = [i for i, flag in enumerate(covered) if not flag and not document.text[i].isspace()]
+        assert not lost, f"{name}: text in no chunk: {document.text[lost[0] : lost[0] + 40]!r}"

@@ -172,6 +172,13 @@ class DocStore:
     def by_source(self, source: str) -> list[StoredDocument]:
         return [d for d in self.documents(status=None) if d.source == source]
 
+    def sections(self, doc_id: str) -> list[tuple[tuple[str, ...], int, int]]:
+        """The document's sections as (path, start, end); a section's span includes its subsections."""
+        row = self._db.execute("SELECT info FROM documents WHERE doc_id = ?", (doc_id,)).fetchone()
+        if row is None:
+            return []
+        return [(tuple(s["path"]), int(s["start"]), int(s["end"])) for s in json.loads(row[0])["sections"]]
+
     def text(self, doc_id: str) -> str | None:
         row = self._db.execute("SELECT text FROM documents WHERE doc_id = ?", (doc_id,)).fetchone()
         return None if row is None else str(row[0])

@@ -123,6 +123,7 @@ class HybridRetriever:
         reranker: Reranker | None = None,
         rerank_depth: int = 30,
         expand: bool = True,
+        section_chars: int = 600,
     ) -> None:
         if candidates < 1:
             raise ValueError("candidates must be at least 1")
@@ -133,6 +134,7 @@ class HybridRetriever:
         self.reranker = reranker
         self.rerank_depth = rerank_depth
         self.expand = expand
+        self.section_chars = section_chars
 
     def retrieve(self, query: str, top_k: int = 8, filters: Filters | None = None) -> list[ScoredChunk]:
         query = query.strip()
@@ -171,36 +173,71 @@ class HybridRetriever:
             )
             for cid, score in pool
         ]
-        return _finish(hits, store, top_k, expand=self.expand)
+        return _Passages(store, self.section_chars).finish(hits, top_k, expand=self.expand)
 
 
-def _finish(hits: list[ScoredChunk], store: DocStore, top_k: int, *, expand: bool) -> list[ScoredChunk]:
-    """The first ``top_k`` passages: titles attached, fragments widened, touching hits merged."""
-    docs = {d: store.document(d) for d in {h.chunk.doc_id for h in hits}}
-    texts: dict[str, str] = {}
-    out: list[ScoredChunk] = []
-    for hit in hits:
-        if len(out) == top_k:
-            break
-        doc = docs.get(hit.chunk.doc_id)
-        if doc is None:
-            continue
-        hit = replace(hit, title=doc.title, source=doc.source)
-        if not expand:
-            out.append(hit)
-            continue
-        if is_fragment(hit.chunk):
-            hit = _widen(hit, store, texts)
-        for i, kept in enumerate(out):
-            if kept.chunk.doc_id != hit.chunk.doc_id:
-                continue
-            text = _doc_text(store, texts, hit.chunk.doc_id)
-            if _touch(kept.chunk, hit.chunk, text):
-                out[i] = _merge(kept, hit, text)
+class _Passages:
+    """Turns ranked chunk hits into passages, reading documents from the docstore once each."""
+
+    def __init__(self, store: DocStore, section_chars: int) -> None:
+        self.store = store
+        self.section_chars = section_chars
+        self.texts: dict[str, str] = {}
+        self.sections: dict[str, list[tuple[tuple[str, ...], int, int]]] = {}
+
+    def text(self, doc_id: str) -> str:
+        if doc_id not in self.texts:
+            self.texts[doc_id] = self.store.text(doc_id) or ""
+        return self.texts[doc_id]
+
+    def finish(self, hits: list[ScoredChunk], top_k: int, *, expand: bool) -> list[ScoredChunk]:
+        """The first ``top_k`` passages: titles attached, hits widened, touching passages merged."""
+        docs = {d: self.store.document(d) for d in {h.chunk.doc_id for h in hits}}
+        out: list[ScoredChunk] = []
+        for hit in hits:
+            if len(out) == top_k:
                 break
-        else:
-            out.append(hit)
-    return out
+            doc = docs.get(hit.chunk.doc_id)
+            if doc is None:
+                continue
+            hit = replace(hit, title=doc.title, source=doc.source)
+            if not expand:
+                out.append(hit)
+                continue
+            hit = self.widen(hit)
+            text = self.text(hit.chunk.doc_id)
+            for i, kept in enumerate(out):
+                if kept.chunk.doc_id == hit.chunk.doc_id and _touch(kept.chunk, hit.chunk, text):
+                    out[i] = _merge(kept, hit, text)
+                    break
+            else:
+                out.append(hit)
+        return out
+
+    def widen(self, hit: ScoredChunk) -> ScoredChunk:
+        """The whole section when it is short (an article, a list item with its sub-items); else the
+        next chunk of the section when the hit is a fragment."""
+        chunk = hit.chunk
+        if chunk.kind != "text":
+            return hit
+        if chunk.doc_id not in self.sections:
+            self.sections[chunk.doc_id] = self.store.sections(chunk.doc_id)
+        text = self.text(chunk.doc_id)
+        for path, start, end in self.sections[chunk.doc_id]:
+            if path == chunk.section_path and start <= chunk.start and chunk.end <= end:
+                start, end = _trimmed(text, start, end)
+                if chunk.end - chunk.start < end - start <= self.section_chars:
+                    return replace(hit, chunk=replace(chunk, start=start, end=end, text=text[start:end]))
+                break
+        return _widen(hit, self.store, self.texts) if is_fragment(chunk) else hit
+
+
+def _trimmed(text: str, start: int, end: int) -> tuple[int, int]:
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return start, end
 
 
 def is_fragment(chunk: Chunk) -> bool:

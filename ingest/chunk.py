@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from ingest.records import Chunk, ChunkKind, Document, Table, content_hash
-from ingest.structure import Span, section_path_at
+from ingest.structure import Span, document_facts, section_path_at
 from ingest.tables import is_repeated_header, row_context
 
 DEFAULT_MAX_CHARS = 300
@@ -175,6 +175,9 @@ class Chunker:
             context = row_context(table, row, prefix)
         else:
             context = f"{prefix}\n{text}" if prefix else text
+            labels = [f"{label}：{document.text[s:e]}" for label, s, e in document_facts(document.text) if start <= s < end]
+            if labels:
+                context += "\n" + "\n".join(labels)
         return Chunk(
             chunk_id=content_hash(document.doc_id, str(start), str(end), kind),
             doc_id=document.doc_id,

@@ -284,3 +284,28 @@ def section_path_at(sections: Sequence[Section], offset: int) -> tuple[str, ...]
         if section.start <= offset < section.end and (best is None or len(section.path) >= len(best.path)):
             best = section
     return best.path if best else ()
+
+
+# A document number (发文字号) such as 郴职院产教融合〔2023〕4号 or 国发〔2019〕4号, with the
+# brackets official documents use (〔〕, sometimes [] or ()).
+_DOC_NUMBER = re.compile(r"[\u4e00-\u9fff]{1,16}[〔\[［(（]\s*\d{4}\s*[〕\]］)）]\s*第?\s*\d{1,4}\s*号")
+_DATE_LINE = re.compile(r"^\s*(\d{4}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日)\s*$", re.MULTILINE)
+HEAD_CHARS = 1500
+
+
+def document_facts(text: str) -> list[tuple[str, int, int]]:
+    """Labelled facts of an official document's head: (label, start, end) spans in ``text``.
+
+    The document number (发文字号) in the first ``HEAD_CHARS`` characters, and the date the
+    document was signed (成文日期, a line holding only a date): the first after the number, or
+    without a number one at the very end of the text. Labels are
+    added to the context of the chunk that holds them, so 「发文字号是什么」 finds it.
+    """
+    facts: list[tuple[str, int, int]] = []
+    number = _DOC_NUMBER.search(text, 0, HEAD_CHARS)
+    if number:
+        facts.append(("发文字号（文号）", number.start(), number.end()))
+    date = _DATE_LINE.search(text, number.end(), HEAD_CHARS) if number else _DATE_LINE.search(text, max(0, len(text) - 300))
+    if date:
+        facts.append(("成文日期（落款日期）", date.start(1), date.end(1)))
+    return facts

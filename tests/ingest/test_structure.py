@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ingest.structure import build_sections, detect_headings, find_toc_spans
+from ingest.structure import build_sections, detect_headings, document_facts, find_toc_spans
 
 
 def kinds_and_titles(text: str) -> list[tuple[str, str]]:
@@ -133,3 +133,11 @@ def test_table_of_contents_is_recognised_and_skipped() -> None:
 def test_table_rows_ending_in_a_number_are_not_a_toc() -> None:
     text = "教职员额定编制数\t人\t498\t498\n在岗教职员总数\t人\t648\t701\n其中：专任教师总数\t人\t489\t554"
     assert find_toc_spans(text) == []
+
+
+def test_document_facts_label_number_and_date() -> None:
+    text = "郴州职业技术学院文件\n郴职院产教融合〔2023〕4号\n关于印发…的通知\n各二级学院：\n……\n郴州职业技术学院\n2023年10月20日\n正文"
+    facts = {label: text[s:e] for label, s, e in document_facts(text)}
+    assert facts == {"发文字号（文号）": "郴职院产教融合〔2023〕4号", "成文日期（落款日期）": "2023年10月20日"}
+    assert document_facts("第一条 2020年学院招生5897人。") == []
+    assert [label for label, _, _ in document_facts("正文。\n\n某某学院\n2021年3月1日")] == ["成文日期（落款日期）"]

@@ -176,7 +176,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     for name, retrieve in systems.items():
         results[name], latency[name] = evaluate(answerable, retrieve)
 
-    print(f"\n{len(answerable)} answerable questions from {args.questions}; budget {BUDGET_CHARS} characters, top k {args.top_k}\n")
+    print(f"\n{len(answerable)} answerable questions from {args.questions}; "
+          f"budget {BUDGET_CHARS} characters, top k {args.top_k}\n")
     names = list(results)
     print("| metric | " + " | ".join(names) + " |")
     print("| --- |" + " --- |" * len(names))

@@ -2,11 +2,14 @@
 
 A quote counts as found when it is a substring of the retrieved text after
 ``normalize_for_match`` (NFKC, no whitespace), so quotes copied from the raw files still match
-the cleaned canonical text.
+the cleaned canonical text. Quotes copied from scraped files can hold a page counter at a line
+start (「阶段(202\n9、*年6月」) that cleaning removes; ``quote_forms`` also tries the quote
+without it.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,6 +18,21 @@ from eval.dataset import EvalItem
 from ingest.clean import normalize_for_match
 
 BUDGET_CHARS = 1500
+_PAGE_COUNTER = re.compile(r"\n\s*\d{1,3}、")
+
+
+def quote_forms(quote: str) -> tuple[str, ...]:
+    """The normalized forms a quote may take in cleaned text."""
+    forms = [normalize_for_match(quote)]
+    without = _PAGE_COUNTER.sub("", quote)
+    if without != quote:
+        forms.append(normalize_for_match(without))
+    return tuple(forms)
+
+
+def contains_quote(text: str, forms: Sequence[str]) -> bool:
+    """``text`` already normalized; true when any form of the quote is in it."""
+    return any(form in text for form in forms)
 
 
 @dataclass(frozen=True)
@@ -51,15 +69,17 @@ def _same_doc(source: str, doc: str) -> bool:
 
 def score_item(item: EvalItem, passages: Sequence[Passage], budget: int = BUDGET_CHARS) -> RetrievalScore:
     """Score one answerable item against ranked ``passages``."""
-    quotes = [(normalize_for_match(s.quote), s.doc) for s in item.sources]
+    quotes = [(quote_forms(s.quote), s.doc) for s in item.sources]
     window = normalize_for_match(budget_text(passages, budget))
-    in_budget = [q in window for q, _ in quotes]
+    in_budget = [contains_quote(window, q) for q, _ in quotes]
     normalized = [normalize_for_match(p.text) for p in passages]
-    found = [any(q in text and _same_doc(p.source, doc) for text, p in zip(normalized, passages, strict=True))
-             for q, doc in quotes]
+    found = [
+        any(contains_quote(text, q) and _same_doc(p.source, doc) for text, p in zip(normalized, passages, strict=True))
+        for q, doc in quotes
+    ]
     rank = next(
         (i for i, (text, p) in enumerate(zip(normalized, passages, strict=True), start=1)
-         if any(q in text and _same_doc(p.source, doc) for q, doc in quotes)),
+         if any(contains_quote(text, q) and _same_doc(p.source, doc) for q, doc in quotes)),
         None,
     )
     return RetrievalScore(

@@ -11,10 +11,14 @@ from __future__ import annotations
 import re
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field, replace
+from enum import Enum
 from typing import Any, Protocol
 
 from index.docstore import DocStore
 from index.indexer import Index
+from index.lexical import LexicalHit
+from index.store import VectorHit
+from ingest.errors import SettingsError
 from ingest.records import Chunk
 
 RRF_K = 60
@@ -81,6 +85,57 @@ def reciprocal_rank_fusion(
     return sorted(scores.items(), key=lambda pair: (-pair[1], order[pair[0]]))
 
 
+def standardized_score_fusion(
+    scored: Sequence[Sequence[tuple[str, float]]], weights: Sequence[float] | None = None
+) -> list[tuple[str, float]]:
+    """Fuse scored lists by their standardized scores: ``Σ weight_i * z_i(id)``.
+
+    Each list's scores are turned into z-scores over that list (``(s - mean) / std``), so a
+    cosine similarity and an unbounded BM25 score become comparable, and a hit far ahead of the
+    rest of its list (a BM25 score twice the next one) keeps its lead, which ranks alone lose.
+    An id missing from a list gets that list's lowest z-score. A list of one item, or of equal
+    scores, contributes 0. Ties keep the order of first appearance. Returns (id, score), best first.
+    """
+    if weights is None:
+        weights = [1.0] * len(scored)
+    if len(weights) != len(scored):
+        raise ValueError("one weight per list")
+    standardized: list[dict[str, float]] = []
+    for items in scored:
+        best: dict[str, float] = {}
+        for item, score in items:
+            best[item] = max(score, best.get(item, score))
+        values = list(best.values())
+        mean = sum(values) / len(values) if values else 0.0
+        spread = (sum((v - mean) ** 2 for v in values) / len(values)) ** 0.5 if values else 0.0
+        standardized.append({item: (v - mean) / spread if spread > 0 else 0.0 for item, v in best.items()})
+    order: dict[str, int] = {}
+    for z in standardized:
+        for item in z:
+            order.setdefault(item, len(order))
+    floors = [min(z.values(), default=0.0) for z in standardized]
+    fused = {
+        item: sum(w * z.get(item, floor) for z, w, floor in zip(standardized, weights, floors, strict=True))
+        for item in order
+    }
+    return sorted(fused.items(), key=lambda pair: (-pair[1], order[pair[0]]))
+
+
+class Fusion(Enum):
+    """How dense and lexical hits are combined."""
+
+    RRF = "rrf"
+    ZSCORE = "zscore"
+
+    @classmethod
+    def parse(cls, value: str) -> Fusion:
+        try:
+            return cls(value)
+        except ValueError:
+            valid = ", ".join(m.value for m in cls)
+            raise SettingsError(f"未知的融合方式 (unknown fusion) {value!r}; 可用 (valid): {valid}") from None
+
+
 class Reranker(Protocol):
     def scores(self, query: str, passages: Sequence[str]) -> list[float]: ...
 
@@ -118,6 +173,7 @@ class HybridRetriever:
         index: Index,
         *,
         candidates: int = 40,
+        fusion: Fusion = Fusion.ZSCORE,
         weights: tuple[float, float] = (1.0, 1.0),
         rrf_k: int = RRF_K,
         reranker: Reranker | None = None,
@@ -129,6 +185,7 @@ class HybridRetriever:
             raise ValueError("candidates must be at least 1")
         self.index = index
         self.candidates = candidates
+        self.fusion = fusion
         self.weights = weights
         self.rrf_k = rrf_k
         self.reranker = reranker
@@ -140,26 +197,39 @@ class HybridRetriever:
         query = query.strip()
         if not query or top_k < 1:
             return []
-        filters = filters or Filters()
-        depth = max(self.candidates, top_k)
+        dense, lexical = self.candidates_for(query, max(self.candidates, top_k), filters or Filters())
+        return self.rank(query, dense, lexical, top_k)
+
+    def candidates_for(self, query: str, depth: int, filters: Filters) -> tuple[list[VectorHit], list[LexicalHit]]:
+        """Each retriever's own ranked hits, before fusion."""
         vector = self.index.embedder.encode_query(query)
         dense = self.index.vectors.query(vector, depth, doc_ids=filters.doc_ids, kinds=filters.kinds)
         lexical = self.index.lexical.search(query, depth, doc_ids=filters.doc_ids, kinds=filters.kinds)
+        return dense, lexical
+
+    def rank(self, query: str, dense: list[VectorHit], lexical: list[LexicalHit], top_k: int) -> list[ScoredChunk]:
+        """Fuse, rerank (when configured) and turn the best hits into ``top_k`` passages."""
         dense_rank = {h.chunk_id: i for i, h in enumerate(dense, start=1)}
         lexical_rank = {h.chunk_id: i for i, h in enumerate(lexical, start=1)}
-        fused = reciprocal_rank_fusion(
-            [[h.chunk_id for h in dense], [h.chunk_id for h in lexical]], k=self.rrf_k, weights=self.weights
-        )
+        if self.fusion is Fusion.RRF:
+            fused = reciprocal_rank_fusion(
+                [[h.chunk_id for h in dense], [h.chunk_id for h in lexical]], k=self.rrf_k, weights=self.weights
+            )
+        else:
+            fused = standardized_score_fusion(
+                [[(h.chunk_id, h.similarity) for h in dense], [(h.chunk_id, h.score) for h in lexical]],
+                weights=self.weights,
+            )
         store = self.index.docstore
-        # more than top_k: merged passages make room for the next ones
-        pool = fused[: self.rerank_depth if self.reranker else 2 * top_k]
-        chunks = store.chunks([cid for cid, _ in pool])
-        pool = [(cid, score) for cid, score in pool if cid in chunks]  # a concurrent removal
+        # all candidates, not just top_k: merged passages make room for the next ones
+        chunks = store.chunks([cid for cid, _ in fused])
+        pool = [(cid, score) for cid, score in fused if cid in chunks]  # a concurrent removal
         rerank: dict[str, float] = {}
         if self.reranker is not None and pool:
-            passages = [chunks[cid].context for cid, _ in pool]
-            rerank = dict(zip([cid for cid, _ in pool], self.reranker.scores(query, passages), strict=True))
-            pool.sort(key=lambda pair: -rerank[pair[0]])
+            head = pool[: self.rerank_depth]
+            passages = [chunks[cid].context for cid, _ in head]
+            rerank = dict(zip([cid for cid, _ in head], self.reranker.scores(query, passages), strict=True))
+            pool = sorted(head, key=lambda pair: -rerank[pair[0]]) + pool[self.rerank_depth :]
         hits = [
             ScoredChunk(
                 chunk=chunks[cid],

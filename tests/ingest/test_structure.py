@@ -136,7 +136,10 @@ def test_table_rows_ending_in_a_number_are_not_a_toc() -> None:
 
 
 def test_document_facts_label_number_and_date() -> None:
-    text = "郴州职业技术学院文件\n郴职院产教融合〔2023〕4号\n关于印发…的通知\n各二级学院：\n……\n郴州职业技术学院\n2023年10月20日\n正文"
+    text = (
+        "郴州职业技术学院文件\n郴职院产教融合〔2023〕4号\n关于印发…的通知\n各二级学院：\n……\n"
+        "郴州职业技术学院\n2023年10月20日\n正文"
+    )
     facts = {label: text[s:e] for label, s, e in document_facts(text)}
     assert facts == {"发文字号（文号）": "郴职院产教融合〔2023〕4号", "成文日期（落款日期）": "2023年10月20日"}
     assert document_facts("第一条 2020年学院招生5897人。") == []

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Set up, then run the main job: ingest the bundled corpus and print a summary.
+# Set up, then run the main job: index the bundled corpus (only what changed) and print a summary.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh

@@ -184,10 +184,11 @@ def _update_summary(report: UpdateReport, ignored: int, documents: int, chunks: 
         else:
             files.append({"path": str(path), "outcome": outcome, "doc_id": item.doc_id, "title": item.title,
                           "format": item.format, "pages": len(item.pages), "tables": item.tables,
-                          "chunks": item.chunks, "warnings": list(item.warnings), "same_as": item.source})
-    outcomes = ("added", "replaced", "unchanged", "moved", "duplicate")
+                          "chunks": item.chunks, "warnings": list(item.warnings)})
+    outcomes = ("added", "replaced", "unchanged", "moved")
     return {
         **{name: report.count(name) for name in outcomes},  # type: ignore[arg-type]
+        "duplicate": len(report.duplicates),
         "failed": len(report.failures),
         "ignored": ignored,
         "embedded_chunks": report.embedded,
@@ -197,6 +198,7 @@ def _update_summary(report: UpdateReport, ignored: int, documents: int, chunks: 
         "stage_seconds": {k: round(v, 3) for k, v in report.times.as_dict().items()},
         "files": files,
         "failures": [{"path": str(p), "error": e} for p, e in report.failures],
+        "duplicates": [{"path": str(p), "same_as": same} for p, same in report.duplicates],
     }
 
 
@@ -207,13 +209,14 @@ def _render_update(summary: dict[str, Any]) -> str:
         f"嵌入片段 embedded: {summary['embedded_chunks']}   用时 time: {summary['seconds']:.1f}s",
         f"索引 index: {summary['index']['documents']} 个文档 documents, {summary['index']['chunks']} 个片段 chunks",
     ]
-    marks = {"added": "+", "replaced": "~", "moved": ">", "duplicate": "=", "unchanged": " "}
+    marks = {"added": "+", "replaced": "~", "moved": ">"}
     for item in summary["files"]:
         if item["outcome"] == "unchanged":
             continue
-        note = f"  (与 {item['same_as']} 内容相同 same content)" if item["outcome"] == "duplicate" else ""
-        lines.append(f"  {marks[item['outcome']]} {item['path']}  《{item['title']}》 chunks={item['chunks']}{note}")
+        lines.append(f"  {marks[item['outcome']]} {item['path']}  《{item['title']}》 chunks={item['chunks']}")
         lines.extend(f"    ! {w}" for w in item["warnings"])
+    for item in summary["duplicates"]:
+        lines.append(f"  = {item['path']}  (与 {item['same_as']} 内容相同，已跳过 same content, skipped)")
     for failure in summary["failures"]:
         lines.append(f"  ✗ {failure['path']}: {failure['error']}")
     if summary["ignored"]:

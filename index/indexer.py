@@ -17,11 +17,13 @@ crash), so the index is never stale or half-written for long.
 
 from __future__ import annotations
 
+import functools
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Any, Concatenate, Literal, ParamSpec, TypeVar
 
 import numpy as np
 
@@ -40,6 +42,19 @@ CHUNKING_VERSION = 2
 EMBED_BATCH = 64
 
 Progress = Callable[[int], None]
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+def _locked(method: Callable[Concatenate[Index, _P], _R]) -> Callable[Concatenate[Index, _P], _R]:
+    """Run an Index method that writes while holding the writer lock."""
+
+    @functools.wraps(method)
+    def wrapper(self: Index, *args: _P.args, **kwargs: _P.kwargs) -> _R:
+        with self.writing():
+            return method(self, *args, **kwargs)
+
+    return wrapper
 
 
 def chunking_signature(chunker: Chunker) -> str:
@@ -60,7 +75,7 @@ class StageTimes:
         return {"load": self.load, "clean": self.clean, "chunk": self.chunk, "embed": self.embed, "store": self.store}
 
 
-FileOutcome = Literal["added", "replaced", "unchanged", "moved", "duplicate"]
+FileOutcome = Literal["added", "replaced", "unchanged", "moved"]
 
 
 @dataclass
@@ -69,6 +84,7 @@ class UpdateReport:
 
     files: list[tuple[Path, FileOutcome, IngestResult | StoredDocument]] = field(default_factory=list)
     failures: list[tuple[Path, str]] = field(default_factory=list)
+    duplicates: list[tuple[Path, str]] = field(default_factory=list)  # (path, source of the same content)
     embedded: int = 0
     removed_docs: int = 0
     times: StageTimes = field(default_factory=StageTimes)
@@ -108,6 +124,31 @@ class Index:
         self._lexical: LexicalIndex | None = None
         self._lexical_mtime: float | None = None
         self._vectors: ChromaStore | None = None
+        self._lock_depth = 0
+        self._lock_file: Any = None
+
+    @contextmanager
+    def writing(self) -> Iterator[None]:
+        """Hold the index's writer lock: one writing process at a time, readers are never blocked.
+
+        Reentrant within the process; the OS drops it when a process dies, even by SIGKILL.
+        """
+        if self._lock_depth == 0:
+            self._lock_file = open(self.home / "write.lock", "a+b")  # noqa: SIM115 - held across the block
+            try:
+                import fcntl
+            except ImportError:  # Windows: no advisory locks, one writer by convention
+                fcntl = None  # type: ignore[assignment]
+            if fcntl is not None:
+                fcntl.flock(self._lock_file.fileno(), fcntl.LOCK_EX)
+        self._lock_depth += 1
+        try:
+            yield
+        finally:
+            self._lock_depth -= 1
+            if self._lock_depth == 0:
+                self._lock_file.close()  # closing releases the lock
+                self._lock_file = None
 
     @classmethod
     def open(
@@ -169,6 +210,7 @@ class Index:
 
     # ------------------------------------------------------------------ writes
 
+    @_locked
     def update(
         self,
         paths: Iterable[Path],
@@ -188,9 +230,9 @@ class Index:
         report = UpdateReport()
         batch: list[tuple[Path, IngestResult]] = []
         pending_chunks = 0
-        seen: set[str] = set()
+        seen: dict[str, Path] = {}
         for path in paths:
-            outcome = self._classify(path, signature, seen, report)
+            outcome = self._classify(path, chunker, signature, seen, report)
             if on_file:
                 on_file(1)
             if outcome is None:
@@ -204,7 +246,9 @@ class Index:
             self._write_batch(batch, signature, report, on_embedded)
         return report
 
-    def _classify(self, path: Path, signature: str, seen: set[str], report: UpdateReport) -> IngestResult | None:
+    def _classify(
+        self, path: Path, chunker: Chunker, signature: str, seen: dict[str, Path], report: UpdateReport
+    ) -> IngestResult | None:
         """None when nothing needs indexing (recorded in ``report``), else the parsed file."""
         try:
             started = time.perf_counter()
@@ -214,20 +258,23 @@ class Index:
             report.failures.append((path, f"无法读取文件 (cannot read file): {error.strerror or error}"))
             return None
         source = str(path)
+        if doc_id in seen:
+            report.duplicates.append((path, str(seen[doc_id])))
+            return None
+        seen[doc_id] = path
         existing = self.docstore.document(doc_id)
-        if doc_id in seen or (existing and existing.status == "complete" and existing.chunking == signature):
-            if existing and existing.source != source and Path(existing.source).exists():
-                report.files.append((path, "duplicate", existing))
-            elif existing and existing.source != source:
+        if existing and existing.status == "complete" and existing.chunking == signature:
+            if existing.source == source:
+                report.files.append((path, "unchanged", existing))
+            elif Path(existing.source).exists():
+                report.duplicates.append((path, existing.source))
+            else:
                 self.docstore.set_source(doc_id, source)  # the file was moved or renamed
                 report.files.append((path, "moved", existing))
-            elif existing:
-                report.files.append((path, "unchanged", existing))
             return None
-        seen.add(doc_id)
         try:
             stage: dict[str, float] = {}
-            result = ingest_file(path, Chunker(max_chars=int(signature.split("=")[1])), timings=stage)
+            result = ingest_file(path, chunker, timings=stage)
         except ZhikuError as error:
             report.failures.append((path, str(error)))
             return None
@@ -295,6 +342,7 @@ class Index:
         report.times.embed += time.perf_counter() - started
         return vectors
 
+    @_locked
     def remove(self, doc_ids: Iterable[str]) -> int:
         """Delete documents everywhere. Returns how many were removed."""
         ids = [d for d in dict.fromkeys(doc_ids) if self.docstore.document(d) is not None]
@@ -314,6 +362,7 @@ class Index:
 
     # ------------------------------------------------------------------ recovery
 
+    @_locked
     def repair(self) -> RepairReport:
         """Finish or undo what an interrupted run left, and reconcile the stores with the docstore."""
         unfinished = {d.doc_id for d in self.docstore.documents(status="pending")}
@@ -360,6 +409,7 @@ class Index:
     def vectors_exist(self) -> bool:
         return self.chroma_url is not None or (self.home / "chroma").exists()
 
+    @_locked
     def reindex(self, on_embedded: Progress | None = None) -> UpdateReport:
         """Rebuild vectors (with the current embedder) and the lexical index from the docstore."""
         self.repair_docstore_only()

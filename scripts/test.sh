@@ -4,5 +4,5 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh dev
 .venv/bin/ruff check .
-.venv/bin/mypy ingest index app eval scripts
+.venv/bin/mypy ingest index app eval scripts bench
 .venv/bin/python -m pytest "$@"

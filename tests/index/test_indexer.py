@@ -98,13 +98,20 @@ def test_remove_deletes_a_document_everywhere(index: Index, folder: Path) -> Non
     assert index.remove([doc.doc_id]) == 0
 
 
-def test_moved_file_is_renamed_not_embedded(index: Index, folder: Path) -> None:
-    index.update(sorted(folder.iterdir()))
+def test_moved_and_copied_files_are_not_embedded_again(index: Index, folder: Path) -> None:
+    shutil.copy(folder / SMALL[1], folder / "copy_in_the_same_run.txt")
+    first = index.update(sorted(folder.iterdir()))
+    assert first.count("added") == 3
+    assert [Path(p).name for p, _ in first.duplicates] == ["copy_in_the_same_run.txt"]
+
     moved = folder / "renamed.txt"
     (folder / SMALL[0]).rename(moved)
+    shutil.copy(folder / SMALL[2], folder / "later_copy.txt")
     report = index.update(sorted(folder.iterdir()))
     assert report.embedded == 0 and report.count("moved") == 1
+    assert {Path(p).name for p, _ in report.duplicates} == {"copy_in_the_same_run.txt", "later_copy.txt"}
     assert index.resolve("renamed.txt")[0].source == str(moved)
+    assert_consistent(index)
 
 
 def test_lost_lexical_file_and_vectors_are_repaired(index: Index, folder: Path) -> None:

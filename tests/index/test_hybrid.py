@@ -4,9 +4,18 @@ from __future__ import annotations
 
 import pytest
 
-from index.hybrid import Filters, HybridRetriever, ScoredChunk, is_fragment, reciprocal_rank_fusion
+from index.hybrid import (
+    CrossEncoderReranker,
+    Filters,
+    HybridRetriever,
+    ScoredChunk,
+    is_fragment,
+    reciprocal_rank_fusion,
+    standardized_score_fusion,
+)
 from index.indexer import Index
 from ingest.clean import normalize_for_match
+from ingest.errors import SettingsError
 from ingest.records import Chunk
 
 # --------------------------------------------------------------------------------------
@@ -35,6 +44,25 @@ def test_rrf_weights_and_ties() -> None:
     with pytest.raises(ValueError):
         reciprocal_rank_fusion([["a"]], weights=[1.0, 1.0])
     assert reciprocal_rank_fusion([]) == []
+
+
+def test_zscore_fusion_keeps_a_clear_lead_that_ranks_alone_lose() -> None:
+    dense = [(c, 0.86 - 0.01 * i) for i, c in enumerate("abcdefghij")]  # cosine: close together
+    lexical = [("x", 40.0)] + [(c, 12.0 - 0.5 * i) for i, c in enumerate("bcadefghi")]  # BM25: "x" far ahead
+    fused = standardized_score_fusion([dense, lexical])
+    assert fused[0][0] == "x"
+    assert {i for i, _ in fused} == set("abcdefghijx")
+    rrf = reciprocal_rank_fusion([[i for i, _ in dense], [i for i, _ in lexical]])
+    assert rrf[0][0] == "b" and [i for i, _ in rrf].index("x") > 3  # ranks alone: agreement beats the lead
+
+
+def test_zscore_fusion_edge_cases() -> None:
+    assert standardized_score_fusion([[], []]) == []
+    assert standardized_score_fusion([[("a", 1.0)], [("a", 5.0)]]) == [("a", 0.0)]  # one item: no spread
+    fused = dict(standardized_score_fusion([[("a", 1.0), ("b", 0.0)]]))
+    assert fused == {"a": 1.0, "b": -1.0}
+    with pytest.raises(ValueError):
+        standardized_score_fusion([[("a", 1.0)]], weights=[1.0, 2.0])
 
 
 # --------------------------------------------------------------------------------------
@@ -126,3 +154,21 @@ def test_reranker_decides_the_order(seed_index: Index) -> None:
     )
     assert [h.chunk.chunk_id for h in reranked] == [h.chunk.chunk_id for h in reversed(plain)]
     assert reranked[0].rerank_score == 3.0
+
+
+@pytest.mark.slow
+def test_cross_encoder_reranker_loads_offline_and_orders_by_its_scores(seed_index: Index, minilm_path: str) -> None:
+    """A CrossEncoder built from the offline MiniLM weights (its scoring head is untrained, so only
+    the plumbing is checked: offline loading, one score per passage, results in score order)."""
+    reranker = CrossEncoderReranker(minilm_path)
+    assert reranker.scores("问题", []) == []
+    scores = reranker.scores("校企合作", ["校企合作的形式", "招生人数"])
+    assert len(scores) == 2 and all(isinstance(s, float) for s in scores)
+    hits = HybridRetriever(seed_index, expand=False, reranker=reranker, rerank_depth=6).retrieve("校企合作的形式", top_k=6)
+    ranked = [h.rerank_score for h in hits]
+    assert None not in ranked and ranked == sorted(ranked, reverse=True)  # type: ignore[type-var]
+
+
+def test_missing_cross_encoder_is_a_settings_error() -> None:
+    with pytest.raises(SettingsError, match="ZHIKU_RERANK_MODEL"):
+        CrossEncoderReranker("/nonexistent/cross-encoder").scores("问题", ["片段"])

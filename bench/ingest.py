@@ -59,7 +59,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     def progress(n: int) -> None:
         done[0] += n
-        if done[0] % 2048 < n:
+        if done[0] // 2048 > (done[0] - n) // 2048:
             elapsed = time.perf_counter() - started
             print(f"  {done[0]} chunks embedded, {elapsed:.0f}s, {done[0] / elapsed:.1f} chunks/s", flush=True)
 

@@ -51,10 +51,11 @@ def zhiku_system(index: Index, top_k: int) -> Retrieve:
 
 
 def bm25_system(index: Index, top_k: int) -> Retrieve:
+    sources = {d.doc_id: d.source for d in index.documents()}
+
     def run(question: str) -> list[Passage]:
         hits = index.lexical.search(question, top_k)
         chunks = index.docstore.chunks([h.chunk_id for h in hits])
-        sources = {d.doc_id: d.source for d in index.documents()}
         return [Passage(chunks[h.chunk_id].text, sources[chunks[h.chunk_id].doc_id]) for h in hits]
 
     return run

@@ -33,7 +33,7 @@ def percentile(values: Sequence[float], share: float) -> float:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("questions", nargs="?", default=str(ROOT.parent / "shared" / "eval" / "dev.jsonl"))
+    parser.add_argument("questions", nargs="?", default=str(ROOT / "eval" / "dev.jsonl"))
     parser.add_argument("--home", default=str(ROOT / ".zhiku-bench" / "scale"))
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--top-k", type=int, default=8)

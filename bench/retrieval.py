@@ -142,7 +142,7 @@ def summarize(scores: Sequence[RetrievalScore]) -> dict[str, float]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("questions", nargs="?", default=str(ROOT.parent / "shared" / "eval" / "dev.jsonl"))
+    parser.add_argument("questions", nargs="?", default=str(ROOT / "eval" / "dev.jsonl"))
     parser.add_argument("--corpus", default=str(ROOT / "corpus"), help="folder of documents (default: corpus/)")
     parser.add_argument("--home", default=str(ROOT / ".zhiku-bench" / "retrieval"), help="index folder (kept between runs)")
     parser.add_argument("--top-k", type=int, default=10)

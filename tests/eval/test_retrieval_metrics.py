@@ -17,8 +17,8 @@ def _item(*quotes: str, doc: str = "003.txt") -> EvalItem:
     return EvalItem("q1", "fact", "问题？", "答案", ("答案",), tuple(GoldSource(doc, q) for q in quotes), 1)
 
 
-def test_the_shared_dev_set_loads_cleanly() -> None:
-    items, problems = load_items(ROOT.parent / "shared" / "eval" / "dev.jsonl")
+def test_the_shipped_dev_set_loads_cleanly() -> None:
+    items, problems = load_items(ROOT / "eval" / "dev.jsonl")
     assert problems == []
     assert len(items) == 30
     assert sum(not i.answerable for i in items) == 4

@@ -435,6 +435,10 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: Text
     except ZhikuError as error:
         err.write(f"错误 error: {error}\n")
         return 2
+    except BrokenPipeError:  # `zhiku search ... | head`: the reader left, which is no error
+        if out is sys.stdout:
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit
+        return 0
     return 0
 
 

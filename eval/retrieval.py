@@ -21,10 +21,15 @@ BUDGET_CHARS = 1500
 _PAGE_COUNTER = re.compile(r"\n\s*\d{1,3}、")
 
 
+def without_page_counters(quote: str) -> str:
+    """The quote without scraped page counters at line starts (「阶段(202\n9、*年」 → 「阶段(202*年」)."""
+    return _PAGE_COUNTER.sub("", quote)
+
+
 def quote_forms(quote: str) -> tuple[str, ...]:
     """The normalized forms a quote may take in cleaned text."""
     forms = [normalize_for_match(quote)]
-    without = _PAGE_COUNTER.sub("", quote)
+    without = without_page_counters(quote)
     if without != quote:
         forms.append(normalize_for_match(without))
     return tuple(forms)

@@ -1,0 +1,68 @@
+"""What the assistant answers: ``Answer`` with numbered ``Citation``s, JSON-serialisable.
+
+This is what the CLI prints, the JSON API returns and the eval harness checks. A citation's
+``quote`` is always an exact substring of its document's canonical text, at ``start:end``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Citation:
+    n: int  # the number used in the answer's [n] markers
+    chunk_id: str
+    doc_id: str
+    title: str
+    source: str
+    section_path: tuple[str, ...]
+    page: int | None
+    quote: str  # exact: document.text[start:end]
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class SentenceCheck:
+    """The verification of one sentence of an answer."""
+
+    text: str
+    citations: tuple[int, ...]
+    ok: bool
+    problems: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Answer:
+    question: str
+    text: str  # with [n] markers
+    citations: tuple[Citation, ...] = ()
+    refused: bool = False
+    verification: tuple[SentenceCheck, ...] = ()
+    generator: str = ""
+    seconds: float = 0.0
+    closest: tuple[Citation, ...] = field(default=())  # shown with a refusal instead of an answer
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Answer:
+        def citation(item: dict[str, Any]) -> Citation:
+            return Citation(**{**item, "section_path": tuple(item["section_path"])})
+
+        return cls(
+            question=data["question"],
+            text=data["text"],
+            citations=tuple(citation(c) for c in data.get("citations", ())),
+            refused=bool(data.get("refused", False)),
+            verification=tuple(
+                SentenceCheck(s["text"], tuple(s["citations"]), bool(s["ok"]), tuple(s.get("problems", ())))
+                for s in data.get("verification", ())
+            ),
+            generator=data.get("generator", ""),
+            seconds=float(data.get("seconds", 0.0)),
+            closest=tuple(citation(c) for c in data.get("closest", ())),
+        )

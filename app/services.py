@@ -11,7 +11,7 @@ from ingest.chunk import Chunker
 
 def open_index(settings: Settings) -> Index:
     """The index under ``settings.home`` (and the Chroma server, when configured)."""
-    return Index.open(settings.home, load_embedder(settings.embed_model), chroma_url=settings.chroma_url)
+    return Index(settings.home, load_embedder(settings.embed_model), chroma_url=settings.chroma_url)
 
 
 def make_retriever(settings: Settings, index: Index) -> HybridRetriever:

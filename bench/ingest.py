@@ -51,7 +51,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     regulations = files_under(SCALE_SET)[: args.limit] if args.limit else files_under(SCALE_SET)
     files = files_under(ROOT / "corpus") + regulations
     embedder = E5SmallEmbedder()
-    index = Index.open(home, embedder)
+    index = Index(home, embedder)
 
     print(f"ingesting {len(files)} files into {home} ...", flush=True)
     started = time.perf_counter()

@@ -40,7 +40,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     items, _ = load_items(Path(args.questions))
-    index = Index.open(Path(args.home), E5SmallEmbedder())
+    index = Index(Path(args.home), E5SmallEmbedder())
     chunks = index.docstore.chunk_count()
     if not chunks:
         print(f"no index in {args.home}: run bench/ingest.py first", file=sys.stderr)

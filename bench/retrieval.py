@@ -157,7 +157,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     files = corpus_files(Path(args.corpus))
     embedder = E5SmallEmbedder()
     home = Path(args.home)
-    index = Index.open(home, embedder)
+    index = Index(home, embedder)
     started = time.perf_counter()
     report = index.update(files)
     print(f"index: {len(index.documents())} documents, {index.docstore.chunk_count()} chunks "

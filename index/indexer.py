@@ -106,7 +106,8 @@ class RepairReport:
 
 
 class Index:
-    """Open with ``Index.open``; the vector store opens (and the embedder loads) on first need."""
+    """The index under ``home``. Opening is cheap: the vector store opens (and the embedder
+    loads) on first need, so listing documents never loads a model."""
 
     def __init__(
         self,
@@ -149,17 +150,6 @@ class Index:
             if self._lock_depth == 0:
                 self._lock_file.close()  # closing releases the lock
                 self._lock_file = None
-
-    @classmethod
-    def open(
-        cls,
-        home: Path,
-        embedder: Embedder,
-        *,
-        chroma_url: str | None = None,
-        tokenizer: ChineseTokenizer | None = None,
-    ) -> Index:
-        return cls(home, embedder, chroma_url=chroma_url, tokenizer=tokenizer)
 
     def close(self) -> None:
         self.docstore.close()

@@ -35,7 +35,7 @@ SEEDS = sorted((ROOT / "corpus").glob("00[0-4]_*.txt"))
 @pytest.fixture(scope="session")
 def seed_index(tmp_path_factory: pytest.TempPathFactory, e5_embedder: E5SmallEmbedder) -> Iterator[Index]:
     """The five sample documents, indexed once with the real bundled embedder (about a minute)."""
-    index = Index.open(tmp_path_factory.mktemp("seed_index"), e5_embedder)
+    index = Index(tmp_path_factory.mktemp("seed_index"), e5_embedder)
     report = index.update(SEEDS)
     assert not report.failures
     yield index

@@ -47,7 +47,7 @@ def folder(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def index(tmp_path: Path, e5_embedder: E5SmallEmbedder) -> Index:
-    opened = Index.open(tmp_path / "home", e5_embedder)
+    opened = Index(tmp_path / "home", e5_embedder)
     yield opened  # type: ignore[misc]
     opened.close()
 
@@ -128,11 +128,11 @@ def test_another_embedder_is_refused_until_reindex(
     tmp_path: Path, folder: Path, e5_embedder: E5SmallEmbedder, minilm_embedder: SentenceTransformerEmbedder
 ) -> None:
     home = tmp_path / "home"
-    first = Index.open(home, e5_embedder)
+    first = Index(home, e5_embedder)
     first.update([folder / SMALL[0]])
     first.close()
 
-    other = Index.open(home, minilm_embedder)
+    other = Index(home, minilm_embedder)
     with pytest.raises(EmbedderMismatchError, match="zhiku reindex") as info:
         other.vectors.count()
     assert "e5-small" in str(info.value)
@@ -187,7 +187,7 @@ def test_sigkill_mid_ingest_is_repaired_and_completed(tmp_path: Path, e5_embedde
     process.wait()
     assert _pending_rows(db) >= 1  # the kill really left a half-written batch
 
-    index = Index.open(home, e5_embedder)
+    index = Index(home, e5_embedder)
     complete_before = len(index.documents())
     repaired = index.repair()
     assert repaired.dropped_docs >= 1
@@ -197,7 +197,7 @@ def test_sigkill_mid_ingest_is_repaired_and_completed(tmp_path: Path, e5_embedde
 
     done = subprocess.run(command, env=env, cwd=tmp_path, capture_output=True, text=True, encoding="utf-8", check=False)
     assert done.returncode == 0, done.stderr[-2000:]
-    index = Index.open(home, e5_embedder)
+    index = Index(home, e5_embedder)
     assert len(index.documents()) == len(list(folder.iterdir()))
     assert_consistent(index)
     index.close()

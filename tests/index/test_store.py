@@ -72,8 +72,8 @@ def _ranked(index: Index) -> list[list[tuple[str, int]]]:
 def test_embedded_and_server_modes_give_the_same_results(
     tmp_path: Path, chroma_server: str, e5_embedder: E5SmallEmbedder
 ) -> None:
-    embedded = Index.open(tmp_path / "embedded", e5_embedder)
-    served = Index.open(tmp_path / "served", e5_embedder, chroma_url=chroma_server)
+    embedded = Index(tmp_path / "embedded", e5_embedder)
+    served = Index(tmp_path / "served", e5_embedder, chroma_url=chroma_server)
     try:
         embedded.update(DOCS)
         served.update(DOCS)

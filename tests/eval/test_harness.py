@@ -1,0 +1,54 @@
+"""The harness on hand-built answers: the aggregate figures are known in advance."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from app.records import Answer, Citation
+from eval.dataset import EvalItem, GoldSource
+from eval.harness import evaluate, record_from_dict, summarize, summarize_by_type
+from eval.retrieval import Passage
+
+TEXT = "合作企业原则上投入折合金额不低于300万元，学校投入比例不少于1:1。产业学院设院长1名。"
+DOC = "000_1945969dfabc08b4.txt"
+GOOD = EvalItem("a1", "fact", "合作企业投入不低于多少？", "", ("300万元",), (GoldSource(DOC, "不低于300万元"),), 1)
+MISSED = EvalItem("a2", "fact", "院长几名？", "", ("院长1名",), (GoldSource(DOC, "产业学院设院长1名"),), 2)
+NONE = EvalItem("u1", "unanswerable", "2021年招了多少学生？", "", (), (), 3)
+
+
+def _cite(quote: str) -> Citation:
+    start = TEXT.index(quote)
+    return Citation(1, "c1", "doc1", "报告", f"corpus/{DOC}", (), None, quote, start, start + len(quote))
+
+
+ANSWERS = {
+    "a1": Answer(
+        GOOD.question, "合作企业投入不低于300万元[1]。", (_cite("合作企业原则上投入折合金额不低于300万元"),), seconds=0.2
+    ),
+    "a2": Answer(MISSED.question, "知识库中没有找到相关内容。", refused=True, seconds=0.1),
+    "u1": Answer(NONE.question, "知识库中没有找到2021年的数据。", refused=True, seconds=0.3),
+}
+
+
+def test_summary_figures() -> None:
+    records = evaluate(
+        [GOOD, MISSED, NONE],
+        answerer=lambda item: ANSWERS[item.id],
+        texts=lambda ids: {"doc1": TEXT} if "doc1" in set(ids) else {},
+        retriever=lambda question: [Passage(TEXT, f"corpus/{DOC}")],
+    )
+    summary = summarize(records)
+    assert summary["items"] == 3
+    assert summary["accuracy"] == pytest.approx(0.5) and summary["correct"] == pytest.approx(0.5)
+    assert summary["refusal_rate"] == 1.0 and summary["false_refusal_rate"] == pytest.approx(0.5)
+    assert summary["cited_sentences"] == 1.0 and summary["valid_citations"] == 1.0
+    assert summary["unverified_numbers"] == 0 and summary["gold_agreement"] == 1.0
+    assert summary["retrieval_all_quotes"] == 1.0 and summary["retrieval_mrr"] == 1.0
+    assert summary["latency_p50"] == pytest.approx(0.2) and summary["draft_length_ok"] is None
+    by_type = summarize_by_type(records)
+    assert set(by_type) == {"fact", "unanswerable"} and by_type["unanswerable"]["refusal_rate"] == 1.0
+
+    again = [record_from_dict(json.loads(json.dumps(r.__dict__, ensure_ascii=False))) for r in records]
+    assert summarize(again) == summary

@@ -19,8 +19,12 @@ from typing import Any, TextIO
 
 from tqdm import tqdm
 
-from app.services import make_chunker, make_retriever, open_index
+from app.services import GENERATORS, make_chunker, make_generator, make_retriever, open_index
 from app.settings import Settings
+from eval.dataset import load_items
+from eval.harness import evaluate
+from eval.report import compare, read_run, summary_table, write_run
+from eval.retrieval import Passage
 from index.docstore import StoredDocument
 from index.hybrid import Filters, ScoredChunk
 from index.indexer import Index, UpdateReport
@@ -387,6 +391,41 @@ def _document_record(result: IngestResult) -> dict[str, Any]:
     }
 
 
+def run_eval(args: argparse.Namespace, settings: Settings, out: TextIO, err: TextIO) -> int:
+    if args.compare:
+        before, after = (read_run(Path(p)) for p in args.compare)
+        out.write(compare(before, after) + "\n")
+        return 0
+    if not args.questions:
+        raise ZhikuError("请给出题目文件 (give a question set), e.g. `zhiku eval eval/dev.jsonl`")
+    items, problems = load_items(Path(args.questions))
+    for problem in problems:
+        err.write(f"跳过 skipped {args.questions} {problem}\n")
+    index = open_index(settings)
+    try:
+        if not index.documents():
+            raise ZhikuError("索引为空 (the index is empty): 请先运行 `zhiku ingest corpus/`")
+        retriever = make_retriever(settings, index)
+        generator = make_generator(args.generator, retriever, settings)
+
+        def texts(doc_ids: Iterable[str]) -> dict[str, str]:
+            return {d: t for d in doc_ids if (t := index.docstore.text(d)) is not None}
+
+        def passages(question: str) -> list[Passage]:
+            return [Passage(h.chunk.text, h.source) for h in retriever.retrieve(question, top_k=10)]
+
+        with tqdm(total=len(items), desc="评测 eval", unit="q", file=err, disable=None) as bar:
+            records = evaluate(items, lambda item: generator.answer(item.question), texts, passages, bar.update)
+    finally:
+        index.close()
+    target = Path(args.out)
+    meta = {"questions": args.questions, "generator": generator.name, "embedder": settings.embed_model,
+            "items": len(items), "skipped_lines": len(problems)}
+    write_run(target, records, meta)
+    out.write(summary_table(records) + f"\n\n结果已写入 written to: {target}/results.jsonl, summary.json, report.md\n")
+    return 1 if problems else 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="zhiku", description="智库 zhiku: 职业院校政策文件与报告知识助手")
     parser.add_argument("--config", help="配置文件 path to zhiku.toml (default: ./zhiku.toml if present)")
@@ -413,6 +452,12 @@ def build_parser() -> argparse.ArgumentParser:
     remove.add_argument("docs", nargs="+", help="文档 id、路径或标题 document id, path or title")
 
     sub.add_parser("reindex", help="用当前嵌入模型重建索引 rebuild the index with the current embedder")
+
+    evaluation = sub.add_parser("eval", help="在题目集上评测 evaluate on a question set (JSONL, see eval/README.md)")
+    evaluation.add_argument("questions", nargs="?", help="题目文件 question set, e.g. eval/dev.jsonl")
+    evaluation.add_argument("--generator", default="quote", choices=GENERATORS, help="生成器 generator")
+    evaluation.add_argument("--out", default="eval-results", help="输出目录 output folder (default: eval-results)")
+    evaluation.add_argument("--compare", nargs=2, metavar=("A", "B"), help="比较两次评测 compare two runs (folders)")
     return parser
 
 
@@ -432,6 +477,8 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: Text
             return run_remove(args, settings, out)
         if args.command == "reindex":
             return run_reindex(args, settings, out, err)
+        if args.command == "eval":
+            return run_eval(args, settings, out, err)
     except ZhikuError as error:
         err.write(f"错误 error: {error}\n")
         return 2

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from app.generate import Generator, QuoteGenerator
 from app.settings import Settings
 from index.embed import load_embedder
 from index.hybrid import CrossEncoderReranker, HybridRetriever
 from index.indexer import Index
 from ingest.chunk import Chunker
+from ingest.errors import SettingsError
+
+GENERATORS = ("quote",)
 
 
 def open_index(settings: Settings) -> Index:
@@ -21,3 +25,9 @@ def make_retriever(settings: Settings, index: Index) -> HybridRetriever:
 
 def make_chunker(settings: Settings, max_chars: int | None = None) -> Chunker:
     return Chunker(max_chars=max_chars or settings.chunk_max_chars)
+
+
+def make_generator(name: str, retriever: HybridRetriever, settings: Settings) -> Generator:
+    if name == "quote":
+        return QuoteGenerator(retriever, top_k=settings.top_k)
+    raise SettingsError(f"未知的生成器 (unknown generator) {name!r}; 可用 (valid): {', '.join(GENERATORS)}")

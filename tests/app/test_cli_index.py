@@ -78,3 +78,34 @@ def test_ingest_search_list_remove_reindex(library: Path) -> None:
 def test_search_on_an_empty_index_says_what_to_do(library: Path) -> None:
     code, out, _ = run(["search", "校企合作"])
     assert code == 0 and "zhiku ingest" in out
+
+
+@pytest.mark.slow
+def test_eval_writes_results_and_compares(library: Path, tmp_path: Path) -> None:
+    assert run(["ingest", str(library)])[0] == 0
+    questions = tmp_path / "q.jsonl"
+    items = [
+        {"id": "q1", "type": "list", "question": "市教育局会围绕哪些专题遴选校企合作典型？", "answer": "",
+         "must_include": ["校企协同育人"], "sources": [{"doc": DOCS[1], "quote": "专题遴选部分校企合作典型"}]},
+        {"id": "q2", "type": "unanswerable", "question": "2030年有多少所学校参加？", "answer": "", "must_include": [],
+         "sources": []},
+    ]
+    lines = [json.dumps(i, ensure_ascii=False) for i in items]
+    questions.write_text("\n".join([lines[0], "{broken", lines[1]]) + "\n", encoding="utf-8")
+
+    code, out, err = run(["eval", str(questions), "--out", str(tmp_path / "run")])
+    assert code == 1  # one malformed line, reported and skipped
+    assert "line 2" in err
+    assert "| metric |" in out and "unanswerable (1)" in out
+    summary = json.loads((tmp_path / "run" / "summary.json").read_text(encoding="utf-8"))
+    overall = summary["overall"]
+    assert summary["meta"]["generator"] == "quote" and overall["items"] == 2
+    assert overall["valid_citations"] == 1.0 and overall["cited_sentences"] == 1.0
+    assert overall["refusal_rate"] == 0.0  # the quote generator never refuses: the harness says so
+    assert overall["retrieval_any_quote"] == 1.0
+    results = (tmp_path / "run" / "results.jsonl").read_text(encoding="utf-8").splitlines()
+    assert [json.loads(line)["id"] for line in results] == ["q1", "q2"]
+    assert "q2" in (tmp_path / "run" / "report.md").read_text(encoding="utf-8")
+
+    code, out, _ = run(["eval", "--compare", str(tmp_path / "run"), str(tmp_path / "run")])
+    assert code == 0 and "no item changed" in out

@@ -88,7 +88,7 @@ def test_citation_to_another_document_does_not_agree_with_gold() -> None:
 
 def test_answer_sentences_keep_their_markers() -> None:
     text = "第一句[1]。第二句。[2]\n第三句；第四句[3][4]"
-    assert answer_sentences(text) == ["第一句[1]。", "第二句。[2]", "第三句；", "第四句[3][4]"]
+    assert answer_sentences(text) == ["第一句[1]。", "第二句。[2]", "第三句；第四句[3][4]"]
 
 
 def test_numbers_are_normalised() -> None:

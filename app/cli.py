@@ -22,8 +22,8 @@ from tqdm import tqdm
 from app.services import GENERATORS, make_chunker, make_generator, make_retriever, open_index
 from app.settings import Settings
 from eval.dataset import load_items
-from eval.harness import evaluate
-from eval.report import compare, read_run, summary_table, write_run
+from eval.harness import evaluate, summarize
+from eval.report import compare, gate, read_run, summary_table, write_run
 from eval.retrieval import Passage
 from index.docstore import StoredDocument
 from index.hybrid import Filters, ScoredChunk
@@ -422,7 +422,16 @@ def run_eval(args: argparse.Namespace, settings: Settings, out: TextIO, err: Tex
     meta = {"questions": args.questions, "generator": generator.name, "embedder": settings.embed_model,
             "items": len(items), "skipped_lines": len(problems)}
     write_run(target, records, meta)
-    out.write(summary_table(records) + f"\n\n结果已写入 written to: {target}/results.jsonl, summary.json, report.md\n")
+    out.write(summary_table(records) + "\n\n")
+    out.write(f"结果已写入 written to: {target}/ (results.jsonl, summary.json, report.md, report.png)\n")
+    if args.gate:
+        thresholds = json.loads(Path(args.gate).read_text(encoding="utf-8"))
+        failures = gate(summarize(records), thresholds)
+        for failure in failures:
+            err.write(f"未达标 below threshold: {failure}\n")
+        if failures:
+            return 3
+        out.write(f"质量门槛通过 quality gate passed ({args.gate})\n")
     return 1 if problems else 0
 
 
@@ -457,6 +466,7 @@ def build_parser() -> argparse.ArgumentParser:
     evaluation.add_argument("questions", nargs="?", help="题目文件 question set, e.g. eval/dev.jsonl")
     evaluation.add_argument("--generator", default="quote", choices=GENERATORS, help="生成器 generator")
     evaluation.add_argument("--out", default="eval-results", help="输出目录 output folder (default: eval-results)")
+    evaluation.add_argument("--gate", help="阈值文件；低于阈值时退出码为 3 (thresholds JSON; exit 3 when a metric falls below)")
     evaluation.add_argument("--compare", nargs=2, metavar=("A", "B"), help="比较两次评测 compare two runs (folders)")
     return parser
 

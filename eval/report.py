@@ -64,12 +64,61 @@ def write_run(out: Path, records: Sequence[ItemRecord], meta: Mapping[str, Any])
         for r in records
         if r.check["problems"] or (r.answerable and not r.check["correct"]) or (not r.answerable and not r.check["refused"])
     ]
+    write_chart(out / "report.png", records)
     meta_lines = "".join(f"- {k}: {v}\n" for k, v in meta.items())
     (out / "report.md").write_text(
-        f"# zhiku eval\n\n{meta_lines}\n## Summary\n\n{summary_table(records)}\n\n"
+        f"# zhiku eval\n\n{meta_lines}\n## Summary\n\n{summary_table(records)}\n\n![metrics by type](report.png)\n\n"
         f"## Items to look at ({len(problems)})\n\n" + "".join(problems),
         encoding="utf-8",
     )
+
+
+CHART_METRICS = ("accuracy", "cited_sentences", "valid_citations", "gold_agreement", "retrieval_all_quotes", "refusal_rate")
+
+
+def write_chart(path: Path, records: Sequence[ItemRecord]) -> None:
+    """``report.png``: the main metrics (0–1) by question type, grouped bars.
+
+    Labels are ASCII: the machines this runs on often have no CJK font.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")  # files only, no display
+    import matplotlib.pyplot as plt
+
+    by_type = summarize_by_type(records)
+    types = list(by_type)
+    width = 0.8 / len(CHART_METRICS)
+    figure, axes = plt.subplots(figsize=(max(6.0, 1.4 * len(types) + 2), 4.5))
+    for i, key in enumerate(CHART_METRICS):
+        values = [by_type[t][key] for t in types]
+        positions = [j + (i - (len(CHART_METRICS) - 1) / 2) * width for j in range(len(types))]
+        axes.bar(positions, [v if v is not None else 0.0 for v in values], width, label=key)
+    axes.set_xticks(range(len(types)), [f"{t}\n(n={by_type[t]['items']})" for t in types])
+    axes.set_ylim(0, 1.05)
+    axes.set_ylabel("share")
+    axes.set_title("zhiku eval: metrics by question type")
+    axes.legend(fontsize=7, ncol=len(CHART_METRICS), loc="upper center", bbox_to_anchor=(0.5, -0.16))
+    figure.tight_layout()
+    figure.savefig(path, dpi=110)
+    plt.close(figure)
+
+
+def gate(summary: Mapping[str, float | int | None], thresholds: Mapping[str, Mapping[str, float]]) -> list[str]:
+    """Headline metrics outside their committed bounds (``{"metric": {"min": x}}`` or ``{"max": y}``)."""
+    failures = []
+    for key, bound in thresholds.items():
+        if key not in HEADLINES:
+            failures.append(f"未知指标 unknown metric in thresholds: {key}")
+            continue
+        value = summary.get(key)
+        if value is None:
+            failures.append(f"{key}: 无数值 no value in this run")
+        elif "min" in bound and value < bound["min"]:
+            failures.append(f"{key} = {value:.3f} < {bound['min']} (min)")
+        elif "max" in bound and value > bound["max"]:
+            failures.append(f"{key} = {value:.3f} > {bound['max']} (max)")
+    return failures
 
 
 def read_run(path: Path) -> list[ItemRecord]:

@@ -19,7 +19,8 @@ from typing import Any, TextIO
 
 from tqdm import tqdm
 
-from app.services import GENERATORS, make_chunker, make_generator, make_retriever, open_index
+from app.api import Assistant
+from app.services import GENERATORS, make_chunker, make_retriever, open_index
 from app.settings import Settings
 from eval.dataset import load_items
 from eval.harness import evaluate, summarize
@@ -401,23 +402,20 @@ def run_eval(args: argparse.Namespace, settings: Settings, out: TextIO, err: Tex
     items, problems = load_items(Path(args.questions))
     for problem in problems:
         err.write(f"跳过 skipped {args.questions} {problem}\n")
-    index = open_index(settings)
-    try:
+    with Assistant(settings, args.generator) as assistant:
+        index = assistant.index
         if not index.documents():
             raise ZhikuError("索引为空 (the index is empty): 请先运行 `zhiku ingest corpus/`")
-        retriever = make_retriever(settings, index)
-        generator = make_generator(args.generator, retriever, settings)
+        generator = assistant.generator()
 
         def texts(doc_ids: Iterable[str]) -> dict[str, str]:
             return {d: t for d in doc_ids if (t := index.docstore.text(d)) is not None}
 
         def passages(question: str) -> list[Passage]:
-            return [Passage(h.chunk.text, h.source) for h in retriever.retrieve(question, top_k=10)]
+            return [Passage(h.chunk.text, h.source) for h in assistant.retriever.retrieve(question, top_k=10)]
 
         with tqdm(total=len(items), desc="评测 eval", unit="q", file=err, disable=None) as bar:
             records = evaluate(items, lambda item: generator.answer(item.question), texts, passages, bar.update)
-    finally:
-        index.close()
     target = Path(args.out)
     meta = {"questions": args.questions, "generator": generator.name, "embedder": settings.embed_model,
             "items": len(items), "skipped_lines": len(problems)}

@@ -10,6 +10,14 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 
+def _lists(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _lists(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_lists(v) for v in value]
+    return value
+
+
 @dataclass(frozen=True)
 class Citation:
     n: int  # the number used in the answer's [n] markers
@@ -46,7 +54,9 @@ class Answer:
     closest: tuple[Citation, ...] = field(default=())  # shown with a refusal instead of an answer
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """JSON-native: lists, not tuples, so a JSON round trip gives the same dict."""
+        result: dict[str, Any] = _lists(asdict(self))
+        return result
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Answer:

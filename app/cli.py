@@ -407,6 +407,7 @@ def run_eval(args: argparse.Namespace, settings: Settings, out: TextIO, err: Tex
         if not index.documents():
             raise ZhikuError("索引为空 (the index is empty): 请先运行 `zhiku ingest corpus/`")
         generator = assistant.generator()
+        assistant.retriever.retrieve("职业教育", top_k=1)  # load the model now, not inside the first timing
 
         def texts(doc_ids: Iterable[str]) -> dict[str, str]:
             return {d: t for d in doc_ids if (t := index.docstore.text(d)) is not None}

@@ -15,7 +15,7 @@ from typing import Any
 
 from app.records import Answer
 from eval.dataset import EvalItem
-from eval.grounding import AnswerCheck, check_answer
+from eval.grounding import check_answer
 from eval.retrieval import Passage, RetrievalScore, score_item
 
 Answerer = Callable[[EvalItem], Answer]
@@ -142,6 +142,3 @@ def summarize_by_type(records: Sequence[ItemRecord]) -> dict[str, dict[str, floa
 def record_from_dict(data: Mapping[str, Any]) -> ItemRecord:
     return ItemRecord(**{k: data[k] for k in ItemRecord.__dataclass_fields__})
 
-
-def check_of(record: ItemRecord) -> AnswerCheck:
-    return AnswerCheck(**{**record.check, "problems": tuple(record.check["problems"])})

@@ -202,6 +202,13 @@ class DocStore:
         }
         return found.get(ord_ - 1), found.get(ord_ + 1)
 
+    def chunk_ids_within(self, doc_id: str, start: int, end: int) -> list[str]:
+        """Ids of the document's chunks lying inside ``start:end``, in document order."""
+        rows = self._db.execute(
+            'SELECT chunk_id FROM chunks WHERE doc_id = ? AND start >= ? AND "end" <= ? ORDER BY ord', (doc_id, start, end)
+        )
+        return [str(r[0]) for r in rows]
+
     def iter_chunks(self, status: DocumentStatus = "complete") -> Iterator[Chunk]:
         sql = (
             f"SELECT {', '.join('c.' + c for c in _CHUNK_FIELDS)} FROM chunks c JOIN documents d USING (doc_id) "

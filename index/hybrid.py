@@ -18,6 +18,7 @@ from index.docstore import DocStore
 from index.indexer import Index
 from index.lexical import LexicalHit
 from index.store import VectorHit
+from ingest.chunk import trim_span
 from ingest.errors import SettingsError
 from ingest.records import Chunk
 
@@ -295,19 +296,29 @@ class _Passages:
         text = self.text(chunk.doc_id)
         for path, start, end in self.sections[chunk.doc_id]:
             if path == chunk.section_path and start <= chunk.start and chunk.end <= end:
-                start, end = _trimmed(text, start, end)
+                start, end = trim_span(text, start, end)
                 if chunk.end - chunk.start < end - start <= self.section_chars:
-                    return replace(hit, chunk=replace(chunk, start=start, end=end, text=text[start:end]))
+                    covers = tuple(self.store.chunk_ids_within(chunk.doc_id, start, end)) or hit.covers
+                    return replace(hit, chunk=replace(chunk, start=start, end=end, text=text[start:end]), covers=covers)
                 break
-        return _widen(hit, self.store, self.texts) if is_fragment(chunk) else hit
+        return self.widen_to_next(hit) if is_fragment(chunk) else hit
 
-
-def _trimmed(text: str, start: int, end: int) -> tuple[int, int]:
-    while start < end and text[start].isspace():
-        start += 1
-    while end > start and text[end - 1].isspace():
-        end -= 1
-    return start, end
+    def widen_to_next(self, hit: ScoredChunk) -> ScoredChunk:
+        """A fragment with the next chunk of its section (and the previous one when very short)."""
+        chunk = hit.chunk
+        before, after = self.store.neighbours(chunk.chunk_id)
+        covers = list(hit.covers)
+        start, end = chunk.start, chunk.end
+        if after is not None and after.kind == "text" and after.section_path == chunk.section_path:
+            end = after.end
+            covers.append(after.chunk_id)
+        if len(chunk.text) < 40 and before is not None and before.kind == "text" and before.section_path == chunk.section_path:
+            start = before.start
+            covers.insert(0, before.chunk_id)
+        if (start, end) == (chunk.start, chunk.end):
+            return hit
+        text = self.text(chunk.doc_id)
+        return replace(hit, chunk=replace(chunk, start=start, end=end, text=text[start:end]), covers=tuple(covers))
 
 
 def is_fragment(chunk: Chunk) -> bool:
@@ -317,28 +328,6 @@ def is_fragment(chunk: Chunk) -> bool:
     return not _SENTENCE_END.search(chunk.text) or (
         len(chunk.text) < 40 and not _SENTENCE_START.match(chunk.text) and not chunk.text.endswith("。")
     )
-
-
-def _widen(hit: ScoredChunk, store: DocStore, texts: dict[str, str]) -> ScoredChunk:
-    chunk = hit.chunk
-    before, after = store.neighbours(chunk.chunk_id)
-    covers = list(hit.covers)
-    start, end = chunk.start, chunk.end
-    if after is not None and after.kind == "text" and after.section_path == chunk.section_path:
-        end = after.end
-        covers.append(after.chunk_id)
-    if (
-        len(chunk.text) < 40
-        and before is not None
-        and before.kind == "text"
-        and before.section_path == chunk.section_path
-    ):
-        start = before.start
-        covers.insert(0, before.chunk_id)
-    if (start, end) == (chunk.start, chunk.end):
-        return hit
-    text = _doc_text(store, texts, chunk.doc_id)
-    return replace(hit, chunk=replace(chunk, start=start, end=end, text=text[start:end]), covers=tuple(covers))
 
 
 def _touch(a: Chunk, b: Chunk, text: str) -> bool:
@@ -353,8 +342,3 @@ def _merge(kept: ScoredChunk, hit: ScoredChunk, text: str) -> ScoredChunk:
     chunk = replace(kept.chunk, start=start, end=end, text=text[start:end])
     return replace(kept, chunk=chunk, covers=covers)
 
-
-def _doc_text(store: DocStore, texts: dict[str, str], doc_id: str) -> str:
-    if doc_id not in texts:
-        texts[doc_id] = store.text(doc_id) or ""
-    return texts[doc_id]

@@ -40,11 +40,17 @@ def split_sentences(text: str, start: int = 0, end: int | None = None) -> list[S
     return spans
 
 
-def _append_trimmed(text: str, start: int, end: int, spans: list[Span]) -> None:
+def trim_span(text: str, start: int, end: int) -> Span:
+    """``(start, end)`` narrowed past whitespace at both ends."""
     while start < end and text[start].isspace():
         start += 1
     while end > start and text[end - 1].isspace():
         end -= 1
+    return start, end
+
+
+def _append_trimmed(text: str, start: int, end: int, spans: list[Span]) -> None:
+    start, end = trim_span(text, start, end)
     if end > start:
         spans.append((start, end))
 

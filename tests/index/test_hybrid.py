@@ -116,6 +116,8 @@ def test_results_are_exact_slices_with_titles(seed_index: Index) -> None:
         assert hit.title and hit.source.endswith(".txt")
         assert hit.dense_rank is not None or hit.lexical_rank is not None
         assert hit.chunk.chunk_id in hit.covers
+        for covered in seed_index.docstore.chunks(list(hit.covers)).values():  # the passage holds what it covers
+            assert hit.chunk.start <= covered.start and covered.end <= hit.chunk.end
     assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
 
 

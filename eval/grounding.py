@@ -8,101 +8,31 @@ deterministic and can be recomputed from ``results.jsonl``.
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from difflib import SequenceMatcher
 from pathlib import Path
 
 from app.records import Answer, Citation
+from app.verify import (
+    MARKER,
+    answer_length,
+    answer_sentences,
+    length_limit,
+    markers,
+    number_forms,
+    ungrounded_numbers,
+)
 from eval.dataset import EvalItem
 from eval.retrieval import without_page_counters
 from ingest.clean import normalize_for_match
-
-_MARKER = re.compile(r"\[(\d{1,3})\]")
-# a sentence ends at 。！？ or a line break, with any closing quote and [n] markers after it
-# (「；」 joins clauses of one sentence, as the chunker's sentence splitter has it)
-_SENTENCE = re.compile(r"[^。！？!?\n]+(?:[。！？!?]+[”’」』）)]*)?(?:\s*\[\d{1,3}\])*")
-_ARABIC = re.compile(r"(?<![\d.])(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d+))?\s*(万|亿)?\s*(%|％)?")
-_CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
-_CN_UNITS = {"十": 10, "百": 100, "千": 1000}
-# Chinese numerals are taken as figures only before a measure word (三个阶段, 十个证书), never
-# inside words such as 一是 or 统一.
-_CN_NUMBER = re.compile(r"([零〇一二两三四五六七八九十百千]+)(?=[个名人项门所家次批届类条章节年倍岁种位])")
-_LENGTH_LIMIT = re.compile(r"(?:不超过|不多于|少于)\s*(\d+)\s*字|(\d+)\s*字\s*(以内|之内|以下|左右)")
-
-
-def answer_sentences(text: str) -> list[str]:
-    """Sentences of an answer, each with the [n] markers that follow it."""
-    return [m.group(0).strip() for m in _SENTENCE.finditer(text) if _MARKER.sub("", m.group(0)).strip(" \t，,。")]
-
-
-def markers(sentence: str) -> tuple[int, ...]:
-    return tuple(int(n) for n in _MARKER.findall(sentence))
-
-
-def _cn_value(numeral: str) -> int | None:
-    total, digit = 0, None
-    for char in numeral:
-        if char in _CN_DIGITS:
-            digit = _CN_DIGITS[char]
-        elif char in _CN_UNITS:
-            total += (1 if digit is None else digit) * _CN_UNITS[char]
-            digit = None
-        else:
-            return None
-    return total + (digit or 0)
-
-
-def number_forms(text: str) -> list[frozenset[Decimal]]:
-    """Each figure in ``text`` as the set of values it may stand for.
-
-    「300万元」 is {300, 3000000}; 「57.14%」 is {57.14}; 「5,897」 is {5897}; 「十个」 is {10}. Years,
-    months and days count as figures too: an answer's date must be in its quote.
-    """
-    folded = unicodedata.normalize("NFKC", _MARKER.sub(" ", text))
-    out: list[frozenset[Decimal]] = []
-    for match in _ARABIC.finditer(folded):
-        whole, fraction, scale, _ = match.groups()
-        try:
-            value = Decimal(whole.replace(",", "") + ("." + fraction if fraction else ""))
-        except InvalidOperation:
-            continue
-        forms = {value.normalize()}
-        if scale:
-            forms.add((value * (10_000 if scale == "万" else 100_000_000)).normalize())
-        out.append(frozenset(forms))
-    for match in _CN_NUMBER.finditer(folded):
-        cn = _cn_value(match.group(1))
-        if cn is not None:
-            out.append(frozenset({Decimal(cn)}))
-    return out
-
-
-def ungrounded_numbers(sentence: str, quotes: list[str]) -> list[str]:
-    """Figures of ``sentence`` that appear in none of ``quotes`` (as written, the figure's text)."""
-    available: set[Decimal] = set()
-    for quote in quotes:
-        for values in number_forms(quote):
-            available |= values
-    folded = unicodedata.normalize("NFKC", _MARKER.sub(" ", sentence))
-    missing = []
-    for match in _ARABIC.finditer(folded):
-        figure = number_forms(match.group(0))
-        if figure and not figure[0] & available:
-            missing.append(match.group(0).strip())
-    for match in _CN_NUMBER.finditer(folded):
-        value = _cn_value(match.group(1))
-        if value is not None and Decimal(value) not in available:
-            missing.append(match.group(1))
-    return missing
 
 
 def includes(answer_text: str, fact: str) -> bool:
     """Whether a must_include fact is in the answer: whitespace/width-insensitive; a figure also
     matches another way of writing the same value (「57.14%」 and 「57.14 %」, 「300万」 and 「3000000」)."""
-    if normalize_for_match(fact) in normalize_for_match(_MARKER.sub("", answer_text)):
+    if normalize_for_match(fact) in normalize_for_match(MARKER.sub("", answer_text)):
         return True
     fact_numbers = number_forms(fact)
     if not fact_numbers or normalize_for_match(re.sub(r"[\d.,%％万亿]", "", fact)):
@@ -111,21 +41,6 @@ def includes(answer_text: str, fact: str) -> bool:
     for forms in number_forms(answer_text):
         have |= forms
     return all(max(forms) in have for forms in fact_numbers)  # 「300万」 means 3000000, not 300
-
-
-def length_limit(question: str) -> tuple[int, bool] | None:
-    """(limit, approximate) from 「不超过250字」, 「300字以内」, 「200字左右」; None when not stated."""
-    match = _LENGTH_LIMIT.search(question)
-    if not match:
-        return None
-    if match.group(1):
-        return int(match.group(1)), False
-    return int(match.group(2)), match.group(3) == "左右"
-
-
-def answer_length(text: str) -> int:
-    """Characters of the answer as a reader counts them: no [n] markers, no whitespace."""
-    return len(re.sub(r"\s+", "", _MARKER.sub("", text)))
 
 
 def quotes_overlap(a: str, b: str, min_chars: int = 10) -> bool:

@@ -95,6 +95,7 @@ class _Scoring:
     doc_code_of: dict[str, int]
     kind_codes: np.ndarray
     kind_code_of: dict[str, int]
+    df: np.ndarray  # rows containing each term
 
 
 class LexicalIndex:
@@ -286,6 +287,27 @@ class LexicalIndex:
             raise
         _fsync_folder(folder)
 
+    def terms(self, text: str) -> list[str]:
+        """The distinct index terms of ``text``, in order: what a query with this text searches for."""
+        return list(dict.fromkeys(self._index_terms(text)))
+
+    def idf(self, terms: Iterable[str]) -> dict[str, float]:
+        """BM25 idf of each term, as ``search`` weighs it; a term in no chunk gets the highest idf."""
+        scoring = self._ready()
+        n_rows = len(self._chunk_ids)
+        out = {}
+        for term in terms:
+            col = self._vocab.get(term)
+            df = int(scoring.df[col]) if col is not None and col < len(scoring.df) else 0
+            out[term] = float(np.log1p((n_rows - df + 0.5) / (df + 0.5)))
+        return out
+
+    def document_frequency(self, term: str) -> int:
+        """How many chunks contain ``term`` (0 for a term the index has never seen)."""
+        col = self._vocab.get(term)
+        scoring = self._ready()
+        return int(scoring.df[col]) if col is not None and col < len(scoring.df) else 0
+
     def _index_terms(self, text: str) -> list[str]:
         return [t for t in self.tokenizer.tokens(text) if t not in STOP_TOKENS and _WORD_CHAR.search(t)]
 
@@ -333,6 +355,7 @@ class LexicalIndex:
                 doc_code_of=doc_code_of,
                 kind_codes=np.fromiter((kind_code_of.setdefault(k, len(kind_code_of)) for k in self._kinds), np.int64, n_rows),
                 kind_code_of=kind_code_of,
+                df=np.bincount(self._tf.indices, minlength=self._tf.shape[1]),
             )
         return self._scoring
 

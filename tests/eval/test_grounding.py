@@ -5,17 +5,9 @@ from __future__ import annotations
 import pytest
 
 from app.records import Answer, Citation
+from app.verify import answer_length, answer_sentences, length_limit, number_forms, ungrounded_numbers
 from eval.dataset import EvalItem, GoldSource
-from eval.grounding import (
-    answer_length,
-    answer_sentences,
-    check_answer,
-    includes,
-    length_limit,
-    number_forms,
-    quotes_overlap,
-    ungrounded_numbers,
-)
+from eval.grounding import check_answer, includes, quotes_overlap
 
 DOC = "000_1945969dfabc08b4.txt"
 TEXT = (

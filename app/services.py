@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from app.extractive import ExtractiveGenerator
 from app.generate import Generator, QuoteGenerator
 from app.settings import Settings
 from index.embed import load_embedder
@@ -10,7 +11,7 @@ from index.indexer import Index
 from ingest.chunk import Chunker
 from ingest.errors import SettingsError
 
-GENERATORS = ("quote",)
+GENERATORS = ("extractive", "quote")
 
 
 def open_index(settings: Settings) -> Index:
@@ -28,6 +29,8 @@ def make_chunker(settings: Settings, max_chars: int | None = None) -> Chunker:
 
 
 def make_generator(name: str, retriever: HybridRetriever, settings: Settings) -> Generator:
+    if name == "extractive":
+        return ExtractiveGenerator(retriever, top_k=settings.top_k)
     if name == "quote":
         return QuoteGenerator(retriever, top_k=settings.top_k)
     raise SettingsError(f"未知的生成器 (unknown generator) {name!r}; 可用 (valid): {', '.join(GENERATORS)}")

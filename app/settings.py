@@ -26,6 +26,10 @@ ENV_VARS = {
     "llm_base_url": "ZHIKU_LLM_BASE_URL",
     "llm_model": "ZHIKU_LLM_MODEL",
     "llm_api_key": "ZHIKU_LLM_API_KEY",
+    "generator": "ZHIKU_GENERATOR",
+    "local_model": "ZHIKU_LOCAL_MODEL",
+    "llm_max_tokens": "ZHIKU_LLM_MAX_TOKENS",
+    "llm_timeout": "ZHIKU_LLM_TIMEOUT",
 }
 
 
@@ -42,6 +46,10 @@ class Settings:
     llm_base_url: str | None = None
     llm_model: str | None = None
     llm_api_key: str | None = None
+    generator: str = "extractive"
+    local_model: str = "qwen2.5-coder-1.5b"  # a name in app.models.MODELS or a path to a .gguf file
+    llm_max_tokens: int = 320
+    llm_timeout: float = 120.0
 
     def __post_init__(self) -> None:
         if not 50 <= self.chunk_max_chars <= 4000:
@@ -50,6 +58,14 @@ class Settings:
             raise SettingsError(f"top_k 必须在 1 到 100 之间 (must be 1..100), got {self.top_k}")
         if not self.embed_model.strip():
             raise SettingsError("embed_model 不能为空 (must not be empty); 默认 default: e5-small")
+        if not self.generator.strip():
+            raise SettingsError("generator 不能为空 (must not be empty); 默认 default: extractive")
+        if not self.local_model.strip():
+            raise SettingsError("local_model 不能为空 (must not be empty); 默认 default: qwen2.5-coder-1.5b")
+        if not 16 <= self.llm_max_tokens <= 4096:
+            raise SettingsError(f"llm_max_tokens 必须在 16 到 4096 之间 (must be 16..4096), got {self.llm_max_tokens}")
+        if not 0 < self.llm_timeout <= 3600:
+            raise SettingsError(f"llm_timeout 必须在 0 到 3600 秒之间 (must be in (0, 3600] seconds), got {self.llm_timeout}")
 
     @classmethod
     def load(cls, config: Path | None = None, env: Mapping[str, str] | None = None) -> Settings:
@@ -82,6 +98,8 @@ def _convert(name: str, value: Any, cls: type[Settings]) -> Any:
             return Path(value)
         if isinstance(default, int):
             return int(value)
+        if isinstance(default, float):
+            return float(value)
     except (TypeError, ValueError) as error:
         raise SettingsError(f"设置项 {name} 的值无效 (invalid value): {value!r}") from error
     return value

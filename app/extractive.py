@@ -1,0 +1,330 @@
+"""The default generator: answers composed from the retrieved sentences and table rows, no model.
+
+It picks the units (``app.evidence``) that together cover the question's weighted terms, one
+at a time, each adding terms the answer does not hold yet; a table row is rendered with its
+headers and only the year columns the question asks about (「全校：计划招生5897人，实际录取5735人，
+报到人数5283人，报到率92.12%。」). A list question gets the items of the best passage in order; a
+writing request (「写一段……200字左右」) gets as many figure-bearing sentences as its length allows.
+Every sentence is an exact quote or a rendering of one cited row, so it is cited and verifiable by
+construction; text inside documents is only ever quoted, never obeyed.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from app.compose import Claim, Span, assemble, refusal
+from app.evidence import Evidence, Question, Unit, analyse, gather, support
+from app.records import Answer
+from app.verify import number_forms, ungrounded_numbers
+from index.hybrid import Filters, HybridRetriever
+from ingest.chunk import split_sentences
+
+_YEAR_HEADER = re.compile(r"(?:19|20)\d{2}")
+_UNIT_IN_HEADER = re.compile(r"[（(]([^（）()]{1,6})[）)]\s*$")
+_CAPTION_NUMBER = re.compile(r"^(?:表|附表|续表)\s*[\d一二三四五六七八九十]+[\s:：.、]*")
+_CLAUSE_END = re.compile(r"[，,；;：:]")
+
+
+@dataclass(frozen=True)
+class Budget:
+    """How much an answer may say: units, characters, and the least gain worth another unit."""
+
+    units: int
+    chars: int
+    min_gain: float
+
+
+BUDGETS = {
+    "fact": Budget(units=4, chars=320, min_gain=0.08),
+    "list": Budget(units=12, chars=650, min_gain=0.05),
+    "write": Budget(units=10, chars=300, min_gain=0.02),
+}
+# sentences longer than this are narrowed to the clauses that hold the matched terms
+LONG_SENTENCE = 110
+
+
+class ExtractiveGenerator:
+    name = "extractive"
+
+    def __init__(self, retriever: HybridRetriever, *, top_k: int = 8, strict: bool = True) -> None:
+        self.retriever = retriever
+        self.top_k = top_k
+        self.strict = strict
+
+    def evidence(self, question: str, filters: Filters | None = None, top_k: int | None = None) -> Evidence:
+        index = self.retriever.index
+        parsed = analyse(question, index.lexical)
+        passages = self.retriever.retrieve(question, top_k=top_k or self.top_k, filters=filters)
+        return gather(parsed, passages, index.docstore, index.lexical)
+
+    def answer(self, question: str, filters: Filters | None = None) -> Answer:
+        started = time.perf_counter()
+        evidence = self.evidence(question, filters)
+        chosen = select(evidence)
+        verdict = support(evidence, chosen)
+        if not verdict.ok or not chosen:
+            return refusal(
+                question, evidence.passages, evidence.texts, generator=self.name, started=started, reason=verdict.reason
+            )
+        claims = [render(unit, evidence) for unit in order(chosen, evidence.question)]
+        return assemble(
+            question,
+            claims,
+            evidence.texts,
+            generator=self.name,
+            started=started,
+            strict=self.strict,
+            closest=evidence.passages,
+        )
+
+
+def select(evidence: Evidence, budget: Budget | None = None) -> list[Unit]:
+    """Units that together answer the question, greedily by new weighted terms covered.
+
+    After the first, a unit must add enough new weight and be about the question itself: it
+    covers half as much as the first did, or most of one sub-question.
+    """
+    question = evidence.question
+    budget = budget or _budget(question)
+    candidates = [u for u in evidence.units if not u.instruction and not u.heading and u.terms]
+    if not candidates:
+        return []
+    covered: set[str] = set()
+    chosen: list[Unit] = []
+    used_chars = 0
+    first_coverage = 0.0
+    while candidates and len(chosen) < budget.units:
+        best, best_gain = None, 0.0
+        for unit in candidates:
+            if chosen and not (
+                question.coverage(unit.terms) >= 0.5 * first_coverage or question.part_coverage(unit.terms) >= 0.5
+            ):
+                continue
+            gain = _gain(unit, question, covered)
+            if question.kind == "write":
+                gain /= max(_length(unit, question), 40) / 80  # per length: room for more facts
+            if gain > best_gain:
+                best, best_gain = unit, gain
+        if best is None or (best_gain < budget.min_gain and chosen):
+            break
+        size = _length(best, question)
+        if chosen and used_chars + size > budget.chars:
+            candidates.remove(best)
+            continue
+        if not chosen:
+            first_coverage = question.coverage(best.terms)
+        chosen.append(best)
+        used_chars += size
+        covered |= best.terms
+        candidates = [u for u in candidates if u is not best and not _overlaps(u, best)]
+    if question.kind == "list" and chosen:
+        items = list_items(chosen[0], evidence)
+        if items:
+            return _fit([chosen[0], *items, *chosen[1:]], question, budget)
+    return chosen
+
+
+_ENUMERATOR = re.compile(
+    r"^\s*(?:(?P<paren>[（(][一二三四五六七八九十]+[）)])|(?P<aparen>[（(]\d+[）)])|(?P<cn>[一二三四五六七八九十]+、)"
+    r"|(?P<num>\d+[.、．](?!\d))|(?P<circled>[①-⑳])|(?P<shi>(?:一|二|三|四|五|六|七|八|九|十)是))"
+)
+
+
+def list_items(first: Unit, evidence: Evidence) -> list[Unit]:
+    """The enumerated items (（一）… 1.… 一是…) that follow ``first`` in its section, one unit each:
+    the sentence that opens each item. Empty when no list follows."""
+    store = evidence.store
+    if store is None or first.is_row:
+        return []
+    text = evidence.texts[first.doc_id]
+    own = _ENUMERATOR.match(first.text)
+    sections = store.sections(first.doc_id)
+    path = first.chunk.section_path[:-1] if own else first.chunk.section_path
+    region_end = next(
+        (end for p, start, end in sections if p == path and start <= first.start < end),
+        min(len(text), first.end + 1500),
+    )
+    region_start = first.start
+    if own:
+        region_start = next((start for p, start, end in sections if p == path and start <= first.start < end), first.start)
+    chunks = [c for c in store.doc_chunks(first.doc_id) if c.kind == "text"]
+    kind = own.lastgroup if own else None
+    items: list[Unit] = []
+    for start, end in split_sentences(text, region_start, region_end):
+        match = _ENUMERATOR.match(text[start:end])
+        if not match or (start, end) == (first.start, first.end):
+            continue
+        if kind is None:
+            kind = match.lastgroup
+        if match.lastgroup != kind:
+            continue
+        chunk = next((c for c in chunks if c.start <= start < c.end), first.chunk)
+        sentence = text[start:end]
+        items.append(
+            Unit(first.passage, first.doc_id, start, end, sentence, frozenset(), chunk, numbers=len(number_forms(sentence)))
+        )
+    return items if len(items) >= 2 else []
+
+
+def _fit(units: list[Unit], question: Question, budget: Budget) -> list[Unit]:
+    out: list[Unit] = []
+    used = 0
+    for unit in units:
+        if any(_overlaps(unit, u) for u in out):
+            continue
+        size = _length(unit, question)
+        if out and used + size > budget.chars:
+            continue
+        out.append(unit)
+        used += size
+    return out
+
+
+def _budget(question: Question) -> Budget:
+    budget = BUDGETS[question.kind]
+    if question.limit:
+        limit, approximate = question.limit
+        chars = int(limit * (1.05 if approximate else 0.95))
+        return Budget(units=budget.units, chars=chars, min_gain=BUDGETS["write"].min_gain)
+    return budget
+
+
+def _gain(unit: Unit, question: Question, covered: set[str]) -> float:
+    new = sum(w for t, w in question.weights.items() if t in unit.terms and t not in covered) / question.weight
+    prior = 1.0 / (1.0 + 0.12 * unit.passage)
+    if question.quantity or question.kind == "write":
+        prior *= 1.0 if unit.numbers else 0.6
+    if unit.is_row and question.years and not any(y in _row_text(unit) for y in question.years):
+        prior *= 0.5  # a row of another year
+    return new * prior
+
+
+def _row_text(unit: Unit) -> str:
+    assert unit.row is not None
+    return " ".join([unit.row.caption, *(h + v for h, v in unit.row.labels), *(h for h, _ in unit.row.figures)])
+
+
+def _overlaps(a: Unit, b: Unit) -> bool:
+    return a.doc_id == b.doc_id and a.start < b.end and b.start < a.end
+
+
+def _length(unit: Unit, question: Question) -> int:
+    if unit.is_row:
+        return len(render_row(unit, question)[0])
+    start, end = narrow(unit, question)
+    return end - start
+
+
+def order(units: Sequence[Unit], question: Question) -> list[Unit]:
+    """Units grouped by passage (best first), in document order within a passage."""
+    first_pick: dict[int, int] = {}
+    for i, unit in enumerate(units):
+        first_pick.setdefault(unit.passage, i)
+    return sorted(units, key=lambda u: (first_pick[u.passage], u.start))
+
+
+def narrow(unit: Unit, question: Question) -> tuple[int, int]:
+    """A long sentence narrowed to the run of clauses holding the terms it matches (exact offsets)."""
+    if unit.is_row or unit.end - unit.start <= LONG_SENTENCE:
+        return unit.start, unit.end
+    text = unit.text
+    bounds = [0, *(m.end() for m in _CLAUSE_END.finditer(text)), len(text)]
+    clauses = [(a, b) for a, b in itertools.pairwise(bounds) if b > a]
+    wanted = {t for t in question.terms if t in unit.terms}
+    if not wanted or len(clauses) < 2:
+        return unit.start, unit.end
+    hits = [i for i, (a, b) in enumerate(clauses) if any(t in text[a:b] for t in wanted)]
+    if not hits:
+        return unit.start, unit.end
+    lo, hi = min(hits), max(hits)
+    if question.quantity:
+        # keep the figure that answers: extend to the next clause with a number if none is inside
+        while hi + 1 < len(clauses) and not re.search(r"\d", text[clauses[lo][0] : clauses[hi][1]]):
+            hi += 1
+    a, b = clauses[lo][0], clauses[hi][1]
+    return unit.start + a, unit.start + len(text[:b].rstrip("，,；;：: "))
+
+
+def render(unit: Unit, evidence: Evidence) -> Claim:
+    passage = evidence.passages[unit.passage]
+    span = Span(
+        doc_id=unit.doc_id,
+        title=passage.title,
+        source=passage.source,
+        section_path=unit.chunk.section_path,
+        page=unit.chunk.page,
+        chunk_id=unit.chunk.chunk_id,
+        start=unit.start,
+        end=unit.end,
+    )
+    joiner = "\n" if evidence.question.kind == "list" else ""
+    if unit.is_row:
+        text, with_header = render_row(unit, evidence.question)
+        spans: tuple[Span, ...] = (span,)
+        if with_header and unit.header is not None:
+            header = Span(
+                doc_id=unit.doc_id,
+                title=passage.title,
+                source=passage.source,
+                section_path=unit.header.section_path,
+                page=unit.header.page,
+                chunk_id=unit.header.chunk_id,
+                start=unit.header.start,
+                end=unit.header.end,
+            )
+            spans = (header, span)
+        return Claim(text, spans, joiner)
+    start, end = narrow(unit, evidence.question)
+    text = _one_line(evidence.texts[unit.doc_id][start:end])
+    if unit.label:
+        text = f"{unit.label}：{text}"
+    return Claim(text, (_replace_span(span, start, end),), joiner)
+
+
+def _replace_span(span: Span, start: int, end: int) -> Span:
+    return Span(span.doc_id, span.title, span.source, span.section_path, span.page, span.chunk_id, start, end)
+
+
+def _one_line(text: str) -> str:
+    """Line breaks inside a quoted sentence (a wrapped cell, a list) read as nothing or a space."""
+    text = re.sub(r"\s*\n\s*", "", text)
+    return re.sub(r"[ \t]{2,}", " ", text).strip()
+
+
+def render_row(unit: Unit, question: Question) -> tuple[str, bool]:
+    """A table row as a sentence, and whether the header rows must be cited (a year in a header)."""
+    row = unit.row
+    assert row is not None
+    unit_of_row = next((v for h, v in row.labels if h in ("单位", "计量单位")), "")
+    labels = [v for h, v in row.labels if h not in ("单位", "计量单位")]
+    figures = list(row.figures)
+    if question.years and any(_YEAR_HEADER.search(h) for h, _ in figures):
+        asked = [(h, v) for h, v in figures if not _YEAR_HEADER.search(h) or any(y in h for y in question.years)]
+        if any(_YEAR_HEADER.search(h) for h, _ in asked):
+            figures = asked
+    parts = []
+    for header, value in figures:
+        unit_text = unit_of_row
+        match = _UNIT_IN_HEADER.search(header)
+        if match:
+            unit_text = match.group(1)
+            header = header[: match.start()].strip()
+        if unit_text in ("%", "％") or not re.fullmatch(r"[-+]?[\d,.]+", value):
+            unit_text = "%" if unit_text in ("%", "％") and not value.endswith(("%", "％")) else ""
+        joiner = "为" if _YEAR_HEADER.search(header) else ""
+        parts.append(f"{header}{joiner}{value}{unit_text}")
+    label = "、".join(dict.fromkeys(labels))
+    body = "，".join(parts)
+    sentence = f"{label}：{body}" if label and body else label or body
+    with_header = any(re.search(r"\d", h) for h, _ in figures)
+    caption = _CAPTION_NUMBER.sub("", row.caption).strip()
+    if caption:
+        quotes = [unit.text] + ([unit.header.text] if with_header and unit.header else [])
+        if not ungrounded_numbers(caption, quotes):
+            sentence = f"{caption}中，{sentence}"
+    return sentence, with_header

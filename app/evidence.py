@@ -62,6 +62,7 @@ class Question:
     quantity: bool  # asks for a figure
     limit: tuple[int, bool] | None  # (characters, approximate) when the question states one
     place_kind: str | None  # 市/省/县/区 when it asks which place
+    enumerates: bool = False  # asks for several items (哪些, 三个阶段), whatever its kind
     parts: tuple[dict[str, float], ...] = ()  # term weights of each sub-question (split at ？；。)
     unseen: tuple[str, ...] = ()  # content terms no indexed chunk contains
 
@@ -73,12 +74,14 @@ class Question:
         """Share of the question's term weight that ``terms`` hold."""
         return sum(w for t, w in self.weights.items() if t in terms) / self.weight
 
-    def part_coverage(self, terms: frozenset[str] | set[str]) -> float:
-        """The best share of one sub-question's term weight that ``terms`` hold."""
-        return max(
-            (sum(w for t, w in part.items() if t in terms) / (sum(part.values()) or 1.0) for part in self.parts),
-            default=self.coverage(terms),
-        )
+    def part_coverage(self, terms: frozenset[str] | set[str], answered: frozenset[str] | set[str] = frozenset()) -> float:
+        """The best share of one sub-question's term weight that ``terms`` hold, over the
+        sub-questions that ``answered`` terms do not cover by half yet."""
+
+        def share(part: dict[str, float], have: frozenset[str] | set[str]) -> float:
+            return sum(w for t, w in part.items() if t in have) / (sum(part.values()) or 1.0)
+
+        return max((share(part, terms) for part in self.parts if share(part, answered) < 0.5), default=0.0)
 
 
 def _content_terms(text: str, lexical: LexicalIndex) -> tuple[str, ...]:
@@ -101,6 +104,7 @@ def analyse(text: str, lexical: LexicalIndex) -> Question:
         terms=terms,
         weights=weights,
         parts=tuple(p for p in parts if p),
+        enumerates=bool(_LIST.search(text)),
         unseen=tuple(t for t in terms if lexical.document_frequency(t) == 0 and not _YEAR.fullmatch(t)),
         years=tuple(dict.fromkeys(_YEAR.findall(text))),
         kind=kind,
@@ -136,6 +140,7 @@ class Unit:
     instruction: bool = False  # reads like an instruction to an assistant: never used as an answer
     heading: bool = False
     label: str = ""  # what a labelled fact is (发文字号, 成文日期), shown before it
+    label_terms: frozenset[str] = frozenset()  # a question must ask for the label to get the fact
 
     @property
     def is_row(self) -> bool:
@@ -159,6 +164,19 @@ def gather(question: Question, passages: Sequence[ScoredChunk], store: DocStore,
     doc_chunks: dict[str, list[Chunk]] = {}
     units: list[Unit] = []
     seen: set[tuple[str, int, int]] = set()
+    context_terms: dict[tuple[str, tuple[str, ...]], frozenset[str]] = {}
+
+    def around(chunk: Chunk) -> frozenset[str]:
+        """Terms a unit's surroundings say for it: its document's title and number, its section path."""
+        key = (chunk.doc_id, chunk.section_path)
+        if key not in context_terms:
+            text = texts[chunk.doc_id]
+            facts = " ".join(text[s:e] for _, s, e in document_facts(text))
+            words = " ".join((titles.get(chunk.doc_id, ""), facts, *chunk.section_path))
+            context_terms[key] = frozenset(lexical.terms(words))
+        return context_terms[key]
+
+    titles = {p.chunk.doc_id: p.title for p in passages}
     for rank, passage in enumerate(passages):
         doc_id = passage.chunk.doc_id
         if doc_id not in texts:
@@ -166,6 +184,7 @@ def gather(question: Question, passages: Sequence[ScoredChunk], store: DocStore,
         text = texts[doc_id]
         covered = store.chunks(list(passage.covers)) if passage.covers else {}
         rows = sorted((c for c in covered.values() if c.kind == "table_row"), key=lambda c: c.start)
+        prose: list[Chunk] = []
         for chunk in rows:
             if (doc_id, chunk.start, chunk.end) in seen:
                 continue
@@ -174,8 +193,10 @@ def gather(question: Question, passages: Sequence[ScoredChunk], store: DocStore,
                 doc_chunks[doc_id] = store.doc_chunks(doc_id)
             header = _table_head(doc_chunks[doc_id], chunk, text)
             row = _parse_row(chunk)
-            if header is not None and header.chunk_id == chunk.chunk_id:
-                continue  # the header rows themselves answer nothing
+            is_header = header is not None and header.chunk_id == chunk.chunk_id
+            if is_header or not row.figures or any(len(v) > 30 for _, v in row.labels):
+                prose.append(chunk)  # header rows, or a "table" of sentences: read as text
+                continue
             units.append(
                 Unit(
                     passage=rank,
@@ -183,26 +204,26 @@ def gather(question: Question, passages: Sequence[ScoredChunk], store: DocStore,
                     start=chunk.start,
                     end=chunk.end,
                     text=chunk.text,
-                    terms=frozenset(lexical.terms(_row_words(row))),
+                    terms=frozenset(lexical.terms(_row_words(row))) | around(chunk),
                     chunk=chunk,
                     row=row,
                     header=header,
                     numbers=len(row.figures),
                 )
             )
-        text_chunks = sorted((c for c in covered.values() if c.kind == "text"), key=lambda c: c.start) or (
-            [passage.chunk] if passage.chunk.kind == "text" else []
-        )
+        text_chunks = sorted((c for c in covered.values() if c.kind == "text" or c in prose), key=lambda c: c.start) or [
+            passage.chunk
+        ]
         for label, s, e in document_facts(text):
             if passage.chunk.start <= s and e <= passage.chunk.end and (doc_id, s, e) not in seen:
                 seen.add((doc_id, s, e))
                 chunk = next((c for c in covered.values() if c.start <= s < c.end), passage.chunk)
                 fact = text[s:e]
                 units.append(
-                    Unit(rank, doc_id, s, e, fact, frozenset(lexical.terms(f"{label} {fact}")), chunk,
-                         numbers=len(number_forms(fact)), label=label)
+                    Unit(rank, doc_id, s, e, fact, frozenset(lexical.terms(f"{label} {fact}")) | around(chunk), chunk,
+                         numbers=len(number_forms(fact)), label=label, label_terms=frozenset(lexical.terms(label)))
                 )
-        holes = [(c.start, c.end) for c in rows]
+        holes = [(c.start, c.end) for c in rows if c not in prose]
         for start, end in _pieces(passage.chunk.start, passage.chunk.end, holes):
             for s, e in split_sentences(text, start, end):
                 if (doc_id, s, e) in seen:
@@ -217,7 +238,7 @@ def gather(question: Question, passages: Sequence[ScoredChunk], store: DocStore,
                         start=s,
                         end=e,
                         text=sentence,
-                        terms=frozenset(lexical.terms(sentence)),
+                        terms=frozenset(lexical.terms(sentence)) | around(chunk),
                         chunk=chunk,
                         numbers=len(number_forms(sentence)),
                         instruction=bool(_INSTRUCTION.search(sentence)),
@@ -254,13 +275,14 @@ def support(evidence: Evidence, chosen: Sequence[Unit] | None = None, min_covera
         return Support(False, f"找到的段落只覆盖了问题要点的 {covered:.0%}")
     said = "\n".join(_unit_words(u) for u in used)
     # a word no indexed passage contains must at least be spelled out in the sentences used
-    unspelled = [t for t in question.unseen if not all(char in said for char in t)]
+    unspelled = [t for t in question.unseen if sum(char in said for char in t) * 2 < len(t)]
     if unspelled:
         return Support(False, f"资料中没有「{'、'.join(unspelled)}」的相关内容")
     missing_years = [y for y in question.years if y not in said]
     if missing_years:
         return Support(False, f"资料中没有 {'、'.join(missing_years)} 年的相关内容")
-    missing_names = [n for n in proper_names(question.text) if n not in "\n".join(_unit_words(u) for u in usable)]
+    everything = "\n".join(_unit_words(u) for u in usable)
+    missing_names = [n for n in proper_names(question.text) if re.sub(r"(?<=..)[市省县区]$", "", n) not in everything]
     if missing_names:
         return Support(False, f"资料中没有提到「{'、'.join(missing_names)}」")
     if question.place_kind and not _names_place(said, question.place_kind, question.text):
@@ -315,7 +337,7 @@ def _pieces(start: int, end: int, holes: Sequence[tuple[int, int]]) -> list[tupl
 
 def _is_heading(sentence: str) -> bool:
     """A heading line: short, no sentence punctuation (「2.1.1 招生概况」「三、产业学院建设任务情况」)."""
-    return len(sentence) <= 30 and not re.search(r"[。！？；，,;]", sentence)
+    return len(sentence) <= 30 and not re.search(r"[。！？；，,;：:]", sentence)
 
 
 def _table_head(chunks: list[Chunk], row: Chunk, text: str) -> Chunk | None:

@@ -91,7 +91,11 @@ def select(evidence: Evidence, budget: Budget | None = None) -> list[Unit]:
     """
     question = evidence.question
     budget = budget or _budget(question)
-    candidates = [u for u in evidence.units if not u.instruction and not u.heading and u.terms]
+    candidates = [
+        u
+        for u in evidence.units
+        if not u.instruction and not u.heading and (not u.label or set(question.terms) & u.label_terms)
+    ]
     if not candidates:
         return []
     covered: set[str] = set()
@@ -102,7 +106,7 @@ def select(evidence: Evidence, budget: Budget | None = None) -> list[Unit]:
         best, best_gain = None, 0.0
         for unit in candidates:
             if chosen and not (
-                question.coverage(unit.terms) >= 0.5 * first_coverage or question.part_coverage(unit.terms) >= 0.5
+                question.coverage(unit.terms) >= 0.5 * first_coverage or question.part_coverage(unit.terms, covered) >= 0.5
             ):
                 continue
             gain = _gain(unit, question, covered)
@@ -122,7 +126,7 @@ def select(evidence: Evidence, budget: Budget | None = None) -> list[Unit]:
         used_chars += size
         covered |= best.terms
         candidates = [u for u in candidates if u is not best and not _overlaps(u, best)]
-    if question.kind == "list" and chosen:
+    if question.enumerates and chosen:
         items = list_items(chosen[0], evidence)
         if items:
             return _fit([chosen[0], *items, *chosen[1:]], question, budget)
@@ -197,7 +201,9 @@ def _budget(question: Question) -> Budget:
 def _gain(unit: Unit, question: Question, covered: set[str]) -> float:
     new = sum(w for t, w in question.weights.items() if t in unit.terms and t not in covered) / question.weight
     prior = 1.0 / (1.0 + 0.12 * unit.passage)
-    if question.quantity or question.kind == "write":
+    if question.kind == "write":
+        prior *= 1.0 if unit.numbers else 0.35  # a draft's substance is its figures
+    elif question.quantity:
         prior *= 1.0 if unit.numbers else 0.6
     if unit.is_row and question.years and not any(y in _row_text(unit) for y in question.years):
         prior *= 0.5  # a row of another year
@@ -230,7 +236,8 @@ def order(units: Sequence[Unit], question: Question) -> list[Unit]:
 
 def narrow(unit: Unit, question: Question) -> tuple[int, int]:
     """A long sentence narrowed to the run of clauses holding the terms it matches (exact offsets)."""
-    if unit.is_row or unit.end - unit.start <= LONG_SENTENCE:
+    longest = LONG_SENTENCE if question.kind != "write" else LONG_SENTENCE // 2
+    if unit.is_row or unit.end - unit.start <= longest:
         return unit.start, unit.end
     text = unit.text
     bounds = [0, *(m.end() for m in _CLAUSE_END.finditer(text)), len(text)]

@@ -43,7 +43,10 @@ LLM_KINDS: tuple[LLMKind, ...] = ("llama-cpp", "openai")
 LOCAL_CONTEXT_WINDOW = 2048  # enough for a question, a few passages and a short answer; more costs RAM and time
 SERVED_CONTEXT_WINDOW = 4096  # what llama-index assumes of a served model; the server enforces the real limit
 
-_INSTALL_HINT = '本地模型需要安装可选依赖 (the local model needs the optional extra): pip install -e ".[local-llm]" 或 (or) bash scripts/setup.sh local-llm'
+_INSTALL_HINT = (
+    "本地模型需要安装可选依赖 (the local model needs the optional extra): "
+    'pip install -e ".[local-llm]" 或 (or) bash scripts/setup.sh local-llm'
+)
 
 
 def make_llm(kind: str, settings: Settings) -> LLM:
@@ -68,7 +71,8 @@ def _make_llama_cpp(settings: Settings) -> LlamaCppLLM:
 
 
 def _make_openai(settings: Settings) -> LLM:
-    missing = [var for var, value in (("ZHIKU_LLM_BASE_URL", settings.llm_base_url), ("ZHIKU_LLM_MODEL", settings.llm_model)) if not value]
+    required = {"ZHIKU_LLM_BASE_URL": settings.llm_base_url, "ZHIKU_LLM_MODEL": settings.llm_model}
+    missing = [var for var, value in required.items() if not value]
     if missing:
         raise SettingsError(
             f"使用 OpenAI 兼容服务需要设置 (the OpenAI-compatible backend needs) {' 和 '.join(missing)}, "

@@ -20,7 +20,7 @@ from app.verify import length_limit, number_forms
 from index.docstore import DocStore
 from index.hybrid import ScoredChunk
 from index.lexical import LexicalIndex
-from ingest.chunk import split_sentences
+from ingest.chunk import split_sentences, trim_span
 from ingest.records import Chunk
 from ingest.structure import document_facts
 
@@ -132,8 +132,9 @@ class Unit:
     start: int
     end: int
     text: str
-    terms: frozenset[str]
+    terms: frozenset[str]  # its own terms and those of its surroundings (title, headings)
     chunk: Chunk  # the indexed chunk holding it
+    own: frozenset[str] = frozenset()  # its own terms only
     row: Row | None = None
     header: Chunk | None = None  # a table row's header rows (cited when a rendered header has a figure)
     numbers: int = 0
@@ -165,6 +166,7 @@ def gather(question: Question, passages: Sequence[ScoredChunk], store: DocStore,
     units: list[Unit] = []
     seen: set[tuple[str, int, int]] = set()
     context_terms: dict[tuple[str, tuple[str, ...]], frozenset[str]] = {}
+    sections: dict[str, list[tuple[tuple[str, ...], int, int]]] = {}
 
     def around(chunk: Chunk) -> frozenset[str]:
         """Terms a unit's surroundings say for it: its document's title and number, its section path."""
@@ -172,7 +174,14 @@ def gather(question: Question, passages: Sequence[ScoredChunk], store: DocStore,
         if key not in context_terms:
             text = texts[chunk.doc_id]
             facts = " ".join(text[s:e] for _, s, e in document_facts(text))
-            words = " ".join((titles.get(chunk.doc_id, ""), facts, *chunk.section_path))
+            if chunk.doc_id not in sections:
+                sections[chunk.doc_id] = store.sections(chunk.doc_id)
+            headings = [  # the heading lines of the sections holding the chunk (「第八条 合作形式」)
+                text[start:end].split("\n", 1)[0][:40]
+                for _, start, end in sections[chunk.doc_id]
+                if start <= chunk.start < end
+            ]
+            words = " ".join((titles.get(chunk.doc_id, ""), facts, *chunk.section_path, *headings))
             context_terms[key] = frozenset(lexical.terms(words))
         return context_terms[key]
 
@@ -204,6 +213,7 @@ def gather(question: Question, passages: Sequence[ScoredChunk], store: DocStore,
                     start=chunk.start,
                     end=chunk.end,
                     text=chunk.text,
+                    own=frozenset(lexical.terms(_row_words(row))),
                     terms=frozenset(lexical.terms(_row_words(row))) | around(chunk),
                     chunk=chunk,
                     row=row,
@@ -221,9 +231,13 @@ def gather(question: Question, passages: Sequence[ScoredChunk], store: DocStore,
                 fact = text[s:e]
                 units.append(
                     Unit(rank, doc_id, s, e, fact, frozenset(lexical.terms(f"{label} {fact}")) | around(chunk), chunk,
+                         own=frozenset(lexical.terms(f"{label} {fact}")),
                          numbers=len(number_forms(fact)), label=label, label_terms=frozenset(lexical.terms(label)))
                 )
         holes = [(c.start, c.end) for c in rows if c not in prose]
+        if doc_id not in sections:
+            sections[doc_id] = store.sections(doc_id)
+        heads = {trim_span(text, start, end)[0] for _, start, end in sections[doc_id]}
         for start, end in _pieces(passage.chunk.start, passage.chunk.end, holes):
             for s, e in split_sentences(text, start, end):
                 if (doc_id, s, e) in seen:
@@ -238,11 +252,12 @@ def gather(question: Question, passages: Sequence[ScoredChunk], store: DocStore,
                         start=s,
                         end=e,
                         text=sentence,
+                        own=frozenset(lexical.terms(sentence)),
                         terms=frozenset(lexical.terms(sentence)) | around(chunk),
                         chunk=chunk,
                         numbers=len(number_forms(sentence)),
                         instruction=bool(_INSTRUCTION.search(sentence)),
-                        heading=_is_heading(sentence),
+                        heading=_is_heading(sentence) or (s in heads and e - s <= 40 and text[e : e + 1] in ("\n", "")),
                     )
                 )
     return Evidence(question, list(passages), units, texts, store)
@@ -337,6 +352,8 @@ def _pieces(start: int, end: int, holes: Sequence[tuple[int, int]]) -> list[tupl
 
 def _is_heading(sentence: str) -> bool:
     """A heading line: short, no sentence punctuation (「2.1.1 招生概况」「三、产业学院建设任务情况」)."""
+    if re.match(r"^(?:图|表|附表)\s*[\d一二三四五六七八九十]+\s*[：:．.、\s]", sentence) and len(sentence) <= 40:
+        return True  # a figure or table caption
     return len(sentence) <= 30 and not re.search(r"[。！？；，,;：:]", sentence)
 
 

@@ -22,7 +22,7 @@ from app.evidence import Evidence, Question, Unit, analyse, gather, support
 from app.records import Answer
 from app.verify import number_forms, ungrounded_numbers
 from index.hybrid import Filters, HybridRetriever
-from ingest.chunk import split_sentences
+from ingest.chunk import split_sentences, trim_span
 
 _YEAR_HEADER = re.compile(r"(?:19|20)\d{2}")
 _UNIT_IN_HEADER = re.compile(r"[（(]([^（）()]{1,6})[）)]\s*$")
@@ -104,13 +104,20 @@ def select(evidence: Evidence, budget: Budget | None = None) -> list[Unit]:
     first_coverage = 0.0
     while candidates and len(chosen) < budget.units:
         best, best_gain = None, 0.0
+        if not chosen and question.enumerates:
+            # a list question: the best start is one followed by the items (「第八条 合作形式」 → （一）（二）…)
+            head = sorted(candidates, key=lambda u: -_gain(u, question, covered))[:6]
+            listed = [u for u in head if list_items(u, evidence)]
+            if listed and _gain(listed[0], question, covered) * 1.6 >= _gain(head[0], question, covered):
+                best, best_gain = listed[0], _gain(listed[0], question, covered)
+                candidates = [listed[0]]
         for unit in candidates:
             if chosen and not (
                 question.coverage(unit.terms) >= 0.5 * first_coverage or question.part_coverage(unit.terms, covered) >= 0.5
             ):
                 continue
             gain = _gain(unit, question, covered)
-            if question.kind == "write":
+            if question.kind == "write" and chosen:
                 gain /= max(_length(unit, question), 40) / 80  # per length: room for more facts
             if gain > best_gain:
                 best, best_gain = unit, gain
@@ -129,7 +136,8 @@ def select(evidence: Evidence, budget: Budget | None = None) -> list[Unit]:
     if question.enumerates and chosen:
         items = list_items(chosen[0], evidence)
         if items:
-            return _fit([chosen[0], *items, *chosen[1:]], question, budget)
+            listed = sorted([chosen[0], *items], key=lambda u: u.start)
+            return _fit([*listed, *chosen[1:]], question, budget)
     return chosen
 
 
@@ -140,38 +148,37 @@ _ENUMERATOR = re.compile(
 
 
 def list_items(first: Unit, evidence: Evidence) -> list[Unit]:
-    """The enumerated items (（一）… 1.… 一是…) that follow ``first`` in its section, one unit each:
-    the sentence that opens each item. Empty when no list follows."""
+    """The enumerated items (（一）… 1.… 一是…) of ``first``'s list, one unit each: the sentence
+    that opens each item. When ``first`` is an item, its siblings; else the items after it in its
+    section. Empty when there is no list of at least two items."""
     store = evidence.store
     if store is None or first.is_row:
         return []
     text = evidence.texts[first.doc_id]
     own = _ENUMERATOR.match(first.text)
-    sections = store.sections(first.doc_id)
-    path = first.chunk.section_path[:-1] if own else first.chunk.section_path
-    region_end = next(
-        (end for p, start, end in sections if p == path and start <= first.start < end),
-        min(len(text), first.end + 1500),
-    )
-    region_start = first.start
-    if own:
-        region_start = next((start for p, start, end in sections if p == path and start <= first.start < end), first.start)
+    holding = [(p, s, e) for p, s, e in store.sections(first.doc_id) if s <= first.start < e]
+    if not holding:
+        return []
+    path, start, end = max(holding, key=lambda section: len(section[0]))
+    if own and start == trim_span(text, start, end)[0] and len(path) > 1 and text.startswith(first.text[:6], start):
+        # ``first`` heads its own section: the list is its parent's
+        path, start, end = next(((p, s, e) for p, s, e in holding if p == path[:-1]), (path, start, end))
+    if not own:
+        start = first.end
     chunks = [c for c in store.doc_chunks(first.doc_id) if c.kind == "text"]
     kind = own.lastgroup if own else None
     items: list[Unit] = []
-    for start, end in split_sentences(text, region_start, region_end):
-        match = _ENUMERATOR.match(text[start:end])
-        if not match or (start, end) == (first.start, first.end):
+    for s, e in split_sentences(text, start, end):
+        match = _ENUMERATOR.match(text[s:e])
+        if not match or (s, e) == (first.start, first.end):
             continue
         if kind is None:
             kind = match.lastgroup
         if match.lastgroup != kind:
             continue
-        chunk = next((c for c in chunks if c.start <= start < c.end), first.chunk)
-        sentence = text[start:end]
-        items.append(
-            Unit(first.passage, first.doc_id, start, end, sentence, frozenset(), chunk, numbers=len(number_forms(sentence)))
-        )
+        chunk = next((c for c in chunks if c.start <= s < c.end), first.chunk)
+        sentence = text[s:e]
+        items.append(Unit(first.passage, first.doc_id, s, e, sentence, frozenset(), chunk, numbers=len(number_forms(sentence))))
     return items if len(items) >= 2 else []
 
 
@@ -199,7 +206,10 @@ def _budget(question: Question) -> Budget:
 
 
 def _gain(unit: Unit, question: Question, covered: set[str]) -> float:
-    new = sum(w for t, w in question.weights.items() if t in unit.terms and t not in covered) / question.weight
+    # a term the unit says itself counts fully; one only its title or headings say, half
+    new = sum(
+        w * (1.0 if t in unit.own else 0.5) for t, w in question.weights.items() if t in unit.terms and t not in covered
+    ) / question.weight
     prior = 1.0 / (1.0 + 0.12 * unit.passage)
     if question.kind == "write":
         prior *= 1.0 if unit.numbers else 0.35  # a draft's substance is its figures

@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 import os
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -161,7 +161,7 @@ class LlamaCppLLM(CustomLLM):
     def stream_chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponseGen:
         request = self._request(messages, stream=True, **kwargs)
 
-        def generate() -> Iterator[ChatResponse]:
+        def generate() -> ChatResponseGen:
             # The lock is held until the stream ends or the consumer closes the generator.
             with self._model.lock:
                 text = ""

@@ -20,6 +20,9 @@ from typing import Any, TextIO
 from tqdm import tqdm
 
 from app.api import Assistant
+from app.export import export
+from app.models import MODELS, TqdmProgress, ensure_model
+from app.records import Answer, Citation
 from app.services import GENERATORS, make_chunker, make_retriever, open_index
 from app.settings import Settings
 from eval.dataset import load_items
@@ -434,6 +437,86 @@ def run_eval(args: argparse.Namespace, settings: Settings, out: TextIO, err: Tex
     return 1 if problems else 0
 
 
+def _citation_lines(citations: Sequence[Citation]) -> list[str]:
+    lines = []
+    for c in citations:
+        where = " › ".join(c.section_path)
+        page = f" · 第{c.page}页" if c.page is not None else ""
+        quote = " ".join(c.quote.split())
+        lines.append(f"[{c.n}] 《{c.title}》{(' › ' + where) if where else ''}{page}")
+        lines.append(f"    「{quote if len(quote) <= 200 else quote[:200] + '…'}」")
+    return lines
+
+
+def print_answer(answer: Answer, out: TextIO) -> None:
+    """An answer as a person reads it: the text, then each citation with its quote."""
+    out.write(answer.text.rstrip() + "\n")
+    if answer.citations:
+        out.write("\n引用 citations:\n" + "\n".join(_citation_lines(answer.citations)) + "\n")
+    if answer.refused and answer.closest:
+        out.write("\n最接近的段落 closest passages:\n" + "\n".join(_citation_lines(answer.closest)) + "\n")
+    flagged = [check for check in answer.verification if not check.ok]
+    for check in flagged:
+        out.write(f"⚠ 未通过核验 unverified: {check.text[:40]} ({'; '.join(check.problems)})\n")
+    out.write(f"\n({answer.generator}, {answer.seconds:.2f}s)\n")
+
+
+def _filters(index: Index, refs: Sequence[str] | None) -> Filters | None:
+    if not refs:
+        return None
+    return Filters.of(doc_ids={d.doc_id for ref in refs for d in _resolve_or_fail(index, ref)})
+
+
+def run_ask(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
+    question = sys.stdin.read() if args.question == "-" else args.question
+    if not question.strip():
+        raise ZhikuError("问题为空 (the question is empty)")
+    with Assistant(settings, args.generator) as assistant:
+        if not assistant.index.documents():
+            raise ZhikuError("索引为空 (the index is empty): 请先运行 `zhiku ingest corpus/`")
+        answer = assistant.ask(question.strip(), filters=_filters(assistant.index, args.doc))
+    if args.json:
+        out.write(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2) + "\n")
+    else:
+        print_answer(answer, out)
+    return 0
+
+
+def run_draft(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
+    with Assistant(settings) as assistant:
+        if args.list_templates:
+            for template in assistant.drafter.templates.values():
+                out.write(f"{template.name}: {template.description}\n")
+            return 0
+        if not args.topic:
+            raise ZhikuError("请用 --topic 给出写作主题 (give a topic with --topic)")
+        if not assistant.index.documents():
+            raise ZhikuError("索引为空 (the index is empty): 请先运行 `zhiku ingest corpus/`")
+        draft = assistant.draft(args.topic, args.template, args.max_chars, _filters(assistant.index, args.doc))
+    if args.out:
+        path = export(draft, Path(args.out), title=f"{args.topic}（{args.template}）")
+        if not args.json:
+            out.write(f"已导出 exported: {path}\n\n")
+    if args.json:
+        out.write(json.dumps(draft.to_dict(), ensure_ascii=False, indent=2) + "\n")
+    else:
+        print_answer(draft, out)
+    return 0
+
+
+def run_model(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
+    if args.action == "list":
+        for name, spec in MODELS.items():
+            target = settings.home / "models" / f"{name}.gguf"
+            state = "已就绪 ready" if target.exists() else "未下载 not fetched"
+            out.write(f"{name:<22} {state:<16} {spec.description}\n")
+        return 0
+    name = args.name or settings.local_model
+    path = ensure_model(name, settings.home, progress=TqdmProgress())
+    out.write(f"模型已就绪 model ready: {path}\n")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="zhiku", description="智库 zhiku: 职业院校政策文件与报告知识助手")
     parser.add_argument("--config", help="配置文件 path to zhiku.toml (default: ./zhiku.toml if present)")
@@ -461,9 +544,28 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("reindex", help="用当前嵌入模型重建索引 rebuild the index with the current embedder")
 
+    ask = sub.add_parser("ask", help="提问，回答附引文 ask a question; the answer cites its sources")
+    ask.add_argument("question", help="问题；- 表示从标准输入读取 (question; - reads stdin)")
+    ask.add_argument("--generator", choices=GENERATORS, help="生成器 generator (default: settings generator, extractive)")
+    ask.add_argument("--doc", action="append", help="只依据此文档回答 restrict to a document (id, path or title)")
+    ask.add_argument("--json", action="store_true", help="输出完整的 Answer JSON (the full Answer as JSON)")
+
+    draft = sub.add_parser("draft", help="按模板起草报告段落 draft a report section from a template")
+    draft.add_argument("--template", default="案例", help="模板 template (see --list-templates)")
+    draft.add_argument("--topic", help="主题 topic, e.g. 医学美容技术产业学院")
+    draft.add_argument("--max-chars", type=int, default=300, help="篇幅上限（字） length limit in characters (default 300)")
+    draft.add_argument("--out", help="导出为 .docx 或 .md export to a .docx or .md file")
+    draft.add_argument("--doc", action="append", help="只依据此文档 restrict to a document (id, path or title)")
+    draft.add_argument("--list-templates", action="store_true", help="列出可用模板 list the templates")
+    draft.add_argument("--json", action="store_true", help="输出完整的 Answer JSON (the full Answer as JSON)")
+
+    model = sub.add_parser("model", help="本地模型 local GGUF models for the llama-cpp generator")
+    model.add_argument("action", choices=["fetch", "list"], help="fetch: 组装并校验模型 assemble and verify; list")
+    model.add_argument("name", nargs="?", help="模型名或 .gguf 路径 (default: settings local_model)")
+
     evaluation = sub.add_parser("eval", help="在题目集上评测 evaluate on a question set (JSONL, see eval/README.md)")
     evaluation.add_argument("questions", nargs="?", help="题目文件 question set, e.g. eval/dev.jsonl")
-    evaluation.add_argument("--generator", default="quote", choices=GENERATORS, help="生成器 generator")
+    evaluation.add_argument("--generator", choices=GENERATORS, help="生成器 generator (default: settings generator)")
     evaluation.add_argument("--out", default="eval-results", help="输出目录 output folder (default: eval-results)")
     evaluation.add_argument("--gate", help="阈值文件；低于阈值时退出码为 3 (thresholds JSON; exit 3 when a metric falls below)")
     evaluation.add_argument("--compare", nargs=2, metavar=("A", "B"), help="比较两次评测 compare two runs (folders)")
@@ -486,6 +588,12 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: Text
             return run_remove(args, settings, out)
         if args.command == "reindex":
             return run_reindex(args, settings, out, err)
+        if args.command == "ask":
+            return run_ask(args, settings, out)
+        if args.command == "draft":
+            return run_draft(args, settings, out)
+        if args.command == "model":
+            return run_model(args, settings, out)
         if args.command == "eval":
             return run_eval(args, settings, out, err)
     except ZhikuError as error:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from app.extractive import ExtractiveGenerator
-from app.generate import Generator, QuoteGenerator
+from app.generate import Generator, LLMGenerator, QuoteGenerator
 from app.settings import Settings
 from index.embed import load_embedder
 from index.hybrid import CrossEncoderReranker, HybridRetriever
@@ -11,7 +11,7 @@ from index.indexer import Index
 from ingest.chunk import Chunker
 from ingest.errors import SettingsError
 
-GENERATORS = ("extractive", "quote")
+GENERATORS = ("extractive", "quote", "llama-cpp", "openai")
 
 
 def open_index(settings: Settings) -> Index:
@@ -33,4 +33,8 @@ def make_generator(name: str, retriever: HybridRetriever, settings: Settings) ->
         return ExtractiveGenerator(retriever, top_k=settings.top_k)
     if name == "quote":
         return QuoteGenerator(retriever, top_k=settings.top_k)
+    if name in ("llama-cpp", "openai"):
+        from app.llm import make_llm
+
+        return LLMGenerator(name, lambda: make_llm(name, settings), retriever, top_k=settings.top_k)
     raise SettingsError(f"未知的生成器 (unknown generator) {name!r}; 可用 (valid): {', '.join(GENERATORS)}")

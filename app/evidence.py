@@ -237,7 +237,7 @@ def gather(question: Question, passages: Sequence[ScoredChunk], store: DocStore,
         holes = [(c.start, c.end) for c in rows if c not in prose]
         if doc_id not in sections:
             sections[doc_id] = store.sections(doc_id)
-        heads = {trim_span(text, start, end)[0] for _, start, end in sections[doc_id]}
+        heads = {trim_span(text, start, end)[0]: path[-1] for path, start, end in sections[doc_id] if path}
         for start, end in _pieces(passage.chunk.start, passage.chunk.end, holes):
             for s, e in split_sentences(text, start, end):
                 if (doc_id, s, e) in seen:
@@ -257,7 +257,7 @@ def gather(question: Question, passages: Sequence[ScoredChunk], store: DocStore,
                         chunk=chunk,
                         numbers=len(number_forms(sentence)),
                         instruction=bool(_INSTRUCTION.search(sentence)),
-                        heading=_is_heading(sentence) or (s in heads and e - s <= 40 and text[e : e + 1] in ("\n", "")),
+                        heading=_is_heading(sentence) or _is_heading_line(sentence, heads.get(s)),
                     )
                 )
     return Evidence(question, list(passages), units, texts, store)
@@ -293,7 +293,12 @@ def support(evidence: Evidence, chosen: Sequence[Unit] | None = None, min_covera
     unspelled = [t for t in question.unseen if sum(char in said for char in t) * 2 < len(t)]
     if unspelled:
         return Support(False, f"资料中没有「{'、'.join(unspelled)}」的相关内容")
-    missing_years = [y for y in question.years if y not in said]
+    # a year counts where a sentence says it about the question's subject (「2021年3月，学院成立……」
+    # does not answer 「2021年的报到率」)
+    subject = set(question.terms) - set(question.years) - {"年", "年度"}
+    missing_years = [
+        y for y in question.years if not any(y in _unit_words(u) and (not subject or subject & u.terms) for u in used)
+    ]
     if missing_years:
         return Support(False, f"资料中没有 {'、'.join(missing_years)} 年的相关内容")
     everything = "\n".join(_unit_words(u) for u in usable)
@@ -355,6 +360,12 @@ def _is_heading(sentence: str) -> bool:
     if re.match(r"^(?:图|表|附表)\s*[\d一二三四五六七八九十]+\s*[：:．.、\s]", sentence) and len(sentence) <= 40:
         return True  # a figure or table caption
     return len(sentence) <= 30 and not re.search(r"[。！？；，,;：:]", sentence)
+
+
+def _is_heading_line(sentence: str, title: str | None) -> bool:
+    """A sentence at a section's start that is all heading (「2.2.3 就业相关度高，…需求。」), not an
+    article whose heading is only its number (「第八条 学校和企业可以……」)."""
+    return title is not None and len(title) >= len(sentence.rstrip("。：:；;")) - 2
 
 
 def _table_head(chunks: list[Chunk], row: Chunk, text: str) -> Chunk | None:

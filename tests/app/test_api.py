@@ -22,7 +22,7 @@ def test_ask_returns_a_cited_answer_and_its_json(tmp_path: Path) -> None:
         assistant.index.update([ROOT / "corpus" / "002_99f5ec69276c87e7.txt"])
         answer = assistant.ask(QUESTION)
         texts = {c.doc_id: assistant.index.docstore.text(c.doc_id) for c in answer.citations}
-    assert not answer.refused and answer.citations and answer.generator == "quote"
+    assert not answer.refused and answer.citations and answer.generator == "extractive"
     assert "第二批示范性职教集团" in "".join(c.quote for c in answer.citations)
     for citation in answer.citations:
         text = texts[citation.doc_id]

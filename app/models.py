@@ -9,7 +9,6 @@ later starts return at once instead of rehashing a gigabyte.
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import json
 import logging
@@ -202,6 +201,11 @@ def _existing_gguf(path_text: str, models: Mapping[str, ModelSpec]) -> Path:
 @contextmanager
 def _locked(lock_path: Path) -> Iterator[None]:
     """Hold an exclusive lock on ``lock_path``, so only one process assembles at a time."""
+    try:
+        import fcntl
+    except ImportError:  # Windows: no flock; concurrent fetches there are the user's to avoid
+        yield
+        return
     with lock_path.open("a", encoding="utf-8") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
         try:

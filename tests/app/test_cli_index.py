@@ -93,7 +93,7 @@ def test_eval_writes_results_and_compares(library: Path, tmp_path: Path) -> None
     lines = [json.dumps(i, ensure_ascii=False) for i in items]
     questions.write_text("\n".join([lines[0], "{broken", lines[1]]) + "\n", encoding="utf-8")
 
-    code, out, err = run(["eval", str(questions), "--out", str(tmp_path / "run")])
+    code, out, err = run(["eval", str(questions), "--generator", "quote", "--out", str(tmp_path / "run")])
     assert code == 1  # one malformed line, reported and skipped
     assert "line 2" in err
     assert "| metric |" in out and "unanswerable (1)" in out

@@ -1,0 +1,139 @@
+"""The LLM backends: settings checks (fast), then the real Qwen2.5-0.5B run in-process by
+llama.cpp and served by ``llama_cpp.server`` behind the OpenAI-compatible client (slow).
+
+The assembled model is cached in ``$ZHIKU_MODEL_CACHE`` (default ``<repo>/.zhiku-models``),
+so only the first run downloads it.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from llama_index.core.base.llms.types import ChatMessage, MessageRole
+
+from app.llm import make_llm
+from app.models import ensure_model
+from app.settings import Settings
+from ingest.errors import SettingsError
+
+ROOT = Path(__file__).resolve().parents[2]
+MODEL = "qwen2.5-0.5b"
+needs_llama_cpp = pytest.mark.skipif(
+    importlib.util.find_spec("llama_cpp") is None,
+    reason='llama-cpp-python is not installed (pip install -e ".[local-llm]")',
+)
+
+MESSAGES = [
+    ChatMessage(role=MessageRole.SYSTEM, content="你是职业院校的助手，用中文简短回答。"),
+    ChatMessage(role=MessageRole.USER, content="请用一句话介绍产教融合。"),
+]
+
+
+def test_unknown_backend_lists_valid_ones(tmp_path: Path) -> None:
+    with pytest.raises(SettingsError, match="llama-cpp, openai"):
+        make_llm("gpt", Settings(home=tmp_path))
+
+
+def test_openai_backend_needs_url_and_model(tmp_path: Path) -> None:
+    with pytest.raises(SettingsError) as error:
+        make_llm("openai", Settings(home=tmp_path, llm_model="qwen"))
+
+    assert "needs) ZHIKU_LLM_BASE_URL," in str(error.value)
+
+
+def test_llm_settings_come_from_the_environment(tmp_path: Path) -> None:
+    env = {"ZHIKU_LLM_TIMEOUT": "30.5", "ZHIKU_LLM_MAX_TOKENS": "64", "ZHIKU_LOCAL_MODEL": MODEL, "ZHIKU_GENERATOR": "openai"}
+
+    settings = Settings.load(config=None, env={"ZHIKU_CONFIG": str(tmp_path / "none.toml"), **env})
+
+    assert (settings.llm_timeout, settings.llm_max_tokens) == (30.5, 64)
+    assert (settings.local_model, settings.generator) == (MODEL, "openai")
+    with pytest.raises(SettingsError, match="llm_timeout"):
+        replace(settings, llm_timeout=0)
+
+
+@pytest.fixture(scope="session")
+def model_home() -> Path:
+    return Path(os.environ.get("ZHIKU_MODEL_CACHE", ROOT / ".zhiku-models"))
+
+
+@pytest.fixture(scope="session")
+def model_path(model_home: Path) -> Path:
+    return ensure_model(MODEL, model_home)
+
+
+@pytest.mark.slow
+@needs_llama_cpp
+def test_local_model_answers_in_chinese(model_home: Path, model_path: Path) -> None:
+    llm = make_llm("llama-cpp", Settings(home=model_home, local_model=MODEL, llm_max_tokens=48))
+
+    answer = llm.chat(MESSAGES).message.content or ""
+    deltas = [response.delta or "" for response in llm.stream_chat(MESSAGES)]
+
+    assert any("\u4e00" <= char <= "\u9fff" for char in answer), answer
+    assert len(deltas) > 1
+    assert "".join(deltas) == answer  # greedy decoding: streaming gives the same text
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def served_model(model_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """``llama_cpp.server`` serving the model; yields its base URL."""
+    port = _free_port()
+    command = [sys.executable, "-m", "llama_cpp.server", "--model", str(model_path), "--model_alias", MODEL]
+    command += ["--host", "127.0.0.1", "--port", str(port), "--n_ctx", "2048"]
+    # a file, not a pipe: llama.cpp logs enough while loading to fill a pipe nobody reads
+    log_path = tmp_path_factory.mktemp("llama-server") / "server.log"
+    with log_path.open("wb") as log:
+        server = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
+    base_url = f"http://127.0.0.1:{port}/v1"
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            if server.poll() is not None:
+                output = log_path.read_text(encoding="utf-8", errors="replace")
+                pytest.fail(f"llama_cpp.server exited with {server.returncode}: {output[-2000:]}")
+            try:
+                with urllib.request.urlopen(f"{base_url}/models", timeout=2):
+                    break
+            except OSError:
+                if time.monotonic() > deadline:
+                    pytest.fail("llama_cpp.server did not answer /v1/models within 120 s")
+                time.sleep(0.5)
+        yield base_url
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+
+
+@pytest.mark.slow
+@needs_llama_cpp
+def test_served_model_through_openai_backend(tmp_path: Path, served_model: str) -> None:
+    settings = Settings(home=tmp_path, llm_base_url=served_model, llm_model=MODEL, llm_max_tokens=48, llm_timeout=60)
+    llm = make_llm("openai", settings)
+
+    answer = llm.chat(MESSAGES).message.content or ""
+    deltas = [response.delta or "" for response in llm.stream_chat(MESSAGES)]
+
+    assert any("\u4e00" <= char <= "\u9fff" for char in answer), answer
+    assert len([delta for delta in deltas if delta]) > 1
+    assert "".join(deltas).strip()

@@ -80,7 +80,7 @@ MODELS: Mapping[str, ModelSpec] = {
             count=6,
             version="0.9.0",
             sha256="1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32",
-            description="Qwen2.5-0.5B-Instruct Q4 (about 0.5 GB); fast, for tests and weak machines",
+            description="Qwen2.5-Coder-0.5B-Instruct Q4_K_M (about 0.5 GB); fast, for tests and weak machines",
         ),
     )
 }

@@ -26,6 +26,8 @@ from importlib import metadata
 from pathlib import Path
 from typing import IO, Literal
 
+from tqdm import tqdm
+
 from ingest.errors import SettingsError, ZhikuError
 
 log = logging.getLogger(__name__)
@@ -168,16 +170,13 @@ class TqdmProgress:
     }
 
     def __init__(self) -> None:
-        from tqdm import tqdm
-
-        self._tqdm = tqdm
         self._bars: dict[Stage, tqdm] = {}
 
     def __call__(self, stage: Stage, done: int, total: int) -> None:
         bar = self._bars.get(stage)
         if bar is None:
             label, unit = self._LABELS[stage]
-            bar = self._bars[stage] = self._tqdm(total=total, desc=label, unit=unit, unit_scale=unit == "B", file=sys.stderr)
+            bar = self._bars[stage] = tqdm(total=total, desc=label, unit=unit, unit_scale=unit == "B", file=sys.stderr)
         bar.update(done - bar.n)
         if done >= total:
             bar.close()

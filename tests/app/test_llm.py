@@ -62,6 +62,11 @@ def test_llm_settings_come_from_the_environment(tmp_path: Path) -> None:
         replace(settings, llm_timeout=0)
 
 
+def test_local_answer_must_leave_room_for_the_sources(tmp_path: Path) -> None:
+    with pytest.raises(SettingsError, match="llm_max_tokens"):
+        make_llm("llama-cpp", Settings(home=tmp_path, llm_max_tokens=2000))
+
+
 @pytest.fixture(scope="session")
 def model_home() -> Path:
     return Path(os.environ.get("ZHIKU_MODEL_CACHE", ROOT / ".zhiku-models"))
@@ -78,11 +83,12 @@ def test_local_model_answers_in_chinese(model_home: Path, model_path: Path) -> N
     llm = make_llm("llama-cpp", Settings(home=model_home, local_model=MODEL, llm_max_tokens=48))
 
     answer = llm.chat(MESSAGES).message.content or ""
-    deltas = [response.delta or "" for response in llm.stream_chat(MESSAGES)]
+    streamed = list(llm.stream_chat(MESSAGES))
 
     assert any("\u4e00" <= char <= "\u9fff" for char in answer), answer
-    assert len(deltas) > 1
-    assert "".join(deltas) == answer  # greedy decoding: streaming gives the same text
+    assert len(streamed) > 1
+    assert "".join(response.delta or "" for response in streamed) == streamed[-1].message.content
+    assert llm.complete("1+1=?").text.strip()
 
 
 def _free_port() -> int:

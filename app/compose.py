@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from app.records import Answer, Citation, SentenceCheck
 from app.verify import ungrounded_numbers, ungrounded_titles
 from index.hybrid import ScoredChunk
+from ingest.records import Chunk
 
 REFUSAL = "知识库中没有找到能回答这个问题的内容"
 
@@ -34,6 +35,20 @@ class Span:
     start: int
     end: int
 
+    @classmethod
+    def of(cls, chunk: Chunk, title: str, source: str, start: int | None = None, end: int | None = None) -> Span:
+        """``[start, end)`` (default: the whole chunk) of the document holding ``chunk``."""
+        return cls(
+            chunk.doc_id,
+            title,
+            source,
+            chunk.section_path,
+            chunk.page,
+            chunk.chunk_id,
+            chunk.start if start is None else start,
+            chunk.end if end is None else end,
+        )
+
 
 @dataclass(frozen=True)
 class Claim:
@@ -44,17 +59,20 @@ class Claim:
     joiner: str = ""  # what goes before the sentence: "" or "\n" for a list item or a paragraph
 
 
-def span_of(hit: ScoredChunk, start: int | None = None, end: int | None = None, chunk_id: str | None = None) -> Span:
+def citation_for(n: int, hit: ScoredChunk) -> Citation:
+    """A retrieved passage, whole, as citation ``n`` (the quote generator, a refusal's closest passages)."""
     chunk = hit.chunk
-    return Span(
+    return Citation(
+        n=n,
+        chunk_id=chunk.chunk_id,
         doc_id=chunk.doc_id,
         title=hit.title,
         source=hit.source,
         section_path=chunk.section_path,
         page=chunk.page,
-        chunk_id=chunk_id or chunk.chunk_id,
-        start=chunk.start if start is None else start,
-        end=chunk.end if end is None else end,
+        quote=chunk.text,
+        start=chunk.start,
+        end=chunk.end,
     )
 
 
@@ -154,18 +172,7 @@ def refusal(
         generator=generator,
         seconds=time.perf_counter() - started,
         closest=tuple(
-            Citation(
-                n=n,
-                chunk_id=hit.chunk.chunk_id,
-                doc_id=hit.chunk.doc_id,
-                title=hit.title,
-                source=hit.source,
-                section_path=hit.chunk.section_path,
-                page=hit.chunk.page,
-                quote=hit.chunk.text,
-                start=hit.chunk.start,
-                end=hit.chunk.end,
-            )
+            citation_for(n, hit)
             for n, hit in enumerate(closest[:3], start=1)
         ),
     )

@@ -157,6 +157,20 @@ class Evidence:
     units: list[Unit]
     texts: dict[str, str] = field(default_factory=dict)
     store: DocStore | None = None  # for reading beyond the passages (the rest of a list)
+    _sections: dict[str, list[tuple[tuple[str, ...], int, int]]] = field(default_factory=dict, repr=False)
+    _chunks: dict[str, list[Chunk]] = field(default_factory=dict, repr=False)
+
+    def sections(self, doc_id: str) -> list[tuple[tuple[str, ...], int, int]]:
+        """The section tree of a document, read once per question."""
+        if doc_id not in self._sections and self.store is not None:
+            self._sections[doc_id] = self.store.sections(doc_id)
+        return self._sections.get(doc_id, [])
+
+    def doc_chunks(self, doc_id: str) -> list[Chunk]:
+        """A document's chunks in order, read once per question."""
+        if doc_id not in self._chunks and self.store is not None:
+            self._chunks[doc_id] = self.store.doc_chunks(doc_id)
+        return self._chunks.get(doc_id, [])
 
 
 def gather(question: Question, passages: Sequence[ScoredChunk], store: DocStore, lexical: LexicalIndex) -> Evidence:
@@ -260,7 +274,7 @@ def gather(question: Question, passages: Sequence[ScoredChunk], store: DocStore,
                         heading=_is_heading(sentence) or _is_heading_line(sentence, heads.get(s)),
                     )
                 )
-    return Evidence(question, list(passages), units, texts, store)
+    return Evidence(question, list(passages), units, texts, store, sections, doc_chunks)
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ import itertools
 import re
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from app.compose import Claim, Span, assemble, refusal
 from app.evidence import Evidence, Question, Unit, analyse, gather, support
@@ -151,12 +151,11 @@ def list_items(first: Unit, evidence: Evidence) -> list[Unit]:
     """The enumerated items (（一）… 1.… 一是…) of ``first``'s list, one unit each: the sentence
     that opens each item. When ``first`` is an item, its siblings; else the items after it in its
     section. Empty when there is no list of at least two items."""
-    store = evidence.store
-    if store is None or first.is_row:
+    if first.is_row:
         return []
     text = evidence.texts[first.doc_id]
     own = _ENUMERATOR.match(first.text)
-    holding = [(p, s, e) for p, s, e in store.sections(first.doc_id) if s <= first.start < e]
+    holding = [(p, s, e) for p, s, e in evidence.sections(first.doc_id) if s <= first.start < e]
     if not holding:
         return []
     path, start, end = max(holding, key=lambda section: len(section[0]))
@@ -165,7 +164,7 @@ def list_items(first: Unit, evidence: Evidence) -> list[Unit]:
         path, start, end = next(((p, s, e) for p, s, e in holding if p == path[:-1]), (path, start, end))
     if not own:
         start = first.end
-    chunks = [c for c in store.doc_chunks(first.doc_id) if c.kind == "text"]
+    chunks = [c for c in evidence.doc_chunks(first.doc_id) if c.kind == "text"]
     kind = own.lastgroup if own else None
     items: list[Unit] = []
     for s, e in split_sentences(text, start, end):
@@ -269,42 +268,20 @@ def narrow(unit: Unit, question: Question) -> tuple[int, int]:
 
 def render(unit: Unit, evidence: Evidence) -> Claim:
     passage = evidence.passages[unit.passage]
-    span = Span(
-        doc_id=unit.doc_id,
-        title=passage.title,
-        source=passage.source,
-        section_path=unit.chunk.section_path,
-        page=unit.chunk.page,
-        chunk_id=unit.chunk.chunk_id,
-        start=unit.start,
-        end=unit.end,
-    )
+    span = Span.of(unit.chunk, passage.title, passage.source, unit.start, unit.end)
     joiner = "\n" if evidence.question.kind == "list" else ""
     if unit.is_row:
         text, with_header = render_row(unit, evidence.question)
         spans: tuple[Span, ...] = (span,)
         if with_header and unit.header is not None:
-            header = Span(
-                doc_id=unit.doc_id,
-                title=passage.title,
-                source=passage.source,
-                section_path=unit.header.section_path,
-                page=unit.header.page,
-                chunk_id=unit.header.chunk_id,
-                start=unit.header.start,
-                end=unit.header.end,
-            )
+            header = Span.of(unit.header, passage.title, passage.source)
             spans = (header, span)
         return Claim(text, spans, joiner)
     start, end = narrow(unit, evidence.question)
     text = _one_line(evidence.texts[unit.doc_id][start:end])
     if unit.label:
         text = f"{unit.label}：{text}"
-    return Claim(text, (_replace_span(span, start, end),), joiner)
-
-
-def _replace_span(span: Span, start: int, end: int) -> Span:
-    return Span(span.doc_id, span.title, span.source, span.section_path, span.page, span.chunk_id, start, end)
+    return Claim(text, (replace(span, start=start, end=end),), joiner)
 
 
 def _one_line(text: str) -> str:

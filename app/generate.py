@@ -14,14 +14,15 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING, Protocol
 
-from app.compose import REFUSAL, Claim, Span, assemble, refusal
+from app.compose import REFUSAL, Claim, Span, assemble, citation_for, refusal
 from app.evidence import Evidence, Unit, analyse, gather, support
 from app.extractive import select
-from app.records import Answer, Citation
+from app.records import Answer
 from app.verify import MARKER, answer_sentences, markers, number_forms
-from index.hybrid import Filters, HybridRetriever, ScoredChunk
+from index.hybrid import Filters, HybridRetriever
 from ingest.chunk import split_sentences
 
 if TYPE_CHECKING:
@@ -32,22 +33,6 @@ class Generator(Protocol):
     name: str
 
     def answer(self, question: str, filters: Filters | None = None) -> Answer: ...
-
-
-def citation_for(n: int, hit: ScoredChunk) -> Citation:
-    chunk = hit.chunk
-    return Citation(
-        n=n,
-        chunk_id=chunk.chunk_id,
-        doc_id=chunk.doc_id,
-        title=hit.title,
-        source=hit.source,
-        section_path=chunk.section_path,
-        page=chunk.page,
-        quote=chunk.text,
-        start=chunk.start,
-        end=chunk.end,
-    )
 
 
 class QuoteGenerator:
@@ -171,12 +156,10 @@ def numbered_evidence(evidence: Evidence, chosen: Sequence[Unit], budget: int) -
         inner = [(s, e) for s, e in sentences if s >= start and e <= end] or [(unit.start, unit.end)]
         lo = min(min(s for s, _ in inner), unit.start)
         hi = max(max(e for _, e in inner), unit.end)
-        chunk = unit.chunk
-        add(Span(unit.doc_id, passage.title, passage.source, chunk.section_path, chunk.page, chunk.chunk_id, lo, hi))
+        add(Span.of(unit.chunk, passage.title, passage.source, lo, hi))
     for passage in evidence.passages:
         chunk = passage.chunk
-        add(Span(chunk.doc_id, passage.title, passage.source, chunk.section_path, chunk.page, chunk.chunk_id,
-                 chunk.start, min(chunk.end, chunk.start + 400)))
+        add(Span.of(chunk, passage.title, passage.source, end=min(chunk.end, chunk.start + 400)))
     return spans
 
 
@@ -205,5 +188,5 @@ def narrow_to_support(claim: str, span: Span, text: str) -> Span:
     else:
         pairs = {claim[i : i + 2] for i in range(len(claim) - 1)}
         start, end = max(sentences, key=lambda se: len(pairs & {text[i : i + 2] for i in range(se[0], se[1] - 1)}))
-    return Span(span.doc_id, span.title, span.source, span.section_path, span.page, span.chunk_id, start, end)
+    return replace(span, start=start, end=end)
 

@@ -12,7 +12,7 @@ import os
 import sys
 import tempfile
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
@@ -578,24 +578,18 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: Text
     args = build_parser().parse_args(argv)
     try:
         settings = Settings.load(Path(args.config) if args.config else None)
-        if args.command == "ingest":
-            return run_ingest(args, settings, out, err)
-        if args.command == "search":
-            return run_search(args, settings, out)
-        if args.command == "list":
-            return run_list(args, settings, out)
-        if args.command == "remove":
-            return run_remove(args, settings, out)
-        if args.command == "reindex":
-            return run_reindex(args, settings, out, err)
-        if args.command == "ask":
-            return run_ask(args, settings, out)
-        if args.command == "draft":
-            return run_draft(args, settings, out)
-        if args.command == "model":
-            return run_model(args, settings, out)
-        if args.command == "eval":
-            return run_eval(args, settings, out, err)
+        commands: dict[str, Callable[[], int]] = {
+            "ingest": lambda: run_ingest(args, settings, out, err),
+            "search": lambda: run_search(args, settings, out),
+            "list": lambda: run_list(args, settings, out),
+            "remove": lambda: run_remove(args, settings, out),
+            "reindex": lambda: run_reindex(args, settings, out, err),
+            "ask": lambda: run_ask(args, settings, out),
+            "draft": lambda: run_draft(args, settings, out),
+            "model": lambda: run_model(args, settings, out),
+            "eval": lambda: run_eval(args, settings, out, err),
+        }
+        return commands[args.command]()
     except ZhikuError as error:
         err.write(f"错误 error: {error}\n")
         return 2
@@ -603,7 +597,6 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: Text
         if out is sys.stdout:
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit
         return 0
-    return 0
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -62,16 +62,16 @@ def make_llm(kind: str, settings: Settings) -> LLM:
 
 
 def _make_llama_cpp(settings: Settings) -> LlamaCppLLM:
-    try:
-        import llama_cpp  # noqa: F401  # only to fail early with the install hint
-    except ImportError as error:
-        raise SettingsError(_INSTALL_HINT) from error
     limit = LOCAL_CONTEXT_WINDOW // 2  # the rest of the context holds the question and the sources
-    if settings.llm_max_tokens > limit:
+    if settings.llm_max_tokens > limit:  # a settings error comes first, installed or not
         raise SettingsError(
             f"本地模型的 llm_max_tokens 最多 {limit} (at most {limit} for the local model, whose context of "
             f"{LOCAL_CONTEXT_WINDOW} tokens must also hold the question and sources), got {settings.llm_max_tokens}"
         )
+    try:
+        import llama_cpp  # noqa: F401  # only to fail early with the install hint
+    except ImportError as error:
+        raise SettingsError(_INSTALL_HINT) from error
     path = ensure_model(settings.local_model, settings.home)
     return LlamaCppLLM(model_path=str(path), context_window=LOCAL_CONTEXT_WINDOW, max_tokens=settings.llm_max_tokens)
 

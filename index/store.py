@@ -130,9 +130,17 @@ class ChromaStore:
         where = None if not clauses else clauses[0] if len(clauses) == 1 else {"$and": clauses}
         if (doc_ids is not None and not doc_ids) or (kinds is not None and not kinds):
             return []
-        result = self._collection.query(
-            query_embeddings=vector.reshape(1, -1), n_results=top_k, where=where, include=["distances"]
-        )
+        try:
+            result = self._collection.query(
+                query_embeddings=vector.reshape(1, -1), n_results=top_k, where=where, include=["distances"]
+            )
+        except Exception as error:  # rebuilt meanwhile (`zhiku reindex`, the app's 重建索引): open the new one
+            if "does not exist" not in str(error) and type(error).__name__ != "NotFoundError":
+                raise
+            self._collection = self._open_collection()
+            result = self._collection.query(
+                query_embeddings=vector.reshape(1, -1), n_results=top_k, where=where, include=["distances"]
+            )
         return [VectorHit(cid, 1.0 - float(dist)) for cid, dist in zip(result["ids"][0], result["distances"][0], strict=True)]
 
 

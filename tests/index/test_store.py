@@ -106,3 +106,16 @@ def test_store_records_its_embedder_and_refuses_another(tmp_path: Path) -> None:
 def test_bad_server_url_is_a_settings_error(tmp_path: Path) -> None:
     with pytest.raises(SettingsError, match="ZHIKU_CHROMA_URL"):
         ChromaStore("e5-small", 384, url="localhost:8000")
+
+
+def test_a_reader_follows_a_rebuilt_collection(tmp_path: Path) -> None:
+    """`zhiku reindex` (or the app's 重建索引) drops and recreates the collection while a reader
+    holds the old handle: the reader's next query opens the new collection instead of failing."""
+    rng = np.random.default_rng(0)
+    vectors = rng.normal(size=(3, 8)).astype(np.float32)
+    reader = ChromaStore("test", 8, path=tmp_path)
+    reader.upsert(["a", "b", "c"], vectors, [{"doc_id": "d", "kind": "text"}] * 3)
+    writer = ChromaStore("test", 8, path=tmp_path, rebuild=True)
+    writer.upsert(["x"], vectors[:1], [{"doc_id": "e", "kind": "text"}])
+    hits = reader.query(vectors[0], 3)
+    assert [h.chunk_id for h in hits] == ["x"]

@@ -517,6 +517,16 @@ def run_model(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
     return 0
 
 
+def run_serve(args: argparse.Namespace, settings: Settings) -> int:
+    from dataclasses import replace
+
+    from app.server import serve
+
+    overrides = {k: v for k, v in (("host", args.host), ("port", args.port)) if v is not None}
+    serve(replace(settings, **overrides) if overrides else settings, corpus=None if args.no_corpus else Path(args.corpus))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="zhiku", description="智库 zhiku: 职业院校政策文件与报告知识助手")
     parser.add_argument("--config", help="配置文件 path to zhiku.toml (default: ./zhiku.toml if present)")
@@ -563,6 +573,12 @@ def build_parser() -> argparse.ArgumentParser:
     model.add_argument("action", choices=["fetch", "list"], help="fetch: 组装并校验模型 assemble and verify; list")
     model.add_argument("name", nargs="?", help="模型名或 .gguf 路径 (default: settings local_model)")
 
+    serve = sub.add_parser("serve", help="启动网页应用和 JSON API start the web app and the JSON API")
+    serve.add_argument("--host", help="监听地址 address (default: settings host, 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="端口 port (default: settings port, 7860)")
+    serve.add_argument("--corpus", default="corpus", help="索引为空时先导入此文件夹 indexed first when the library is empty")
+    serve.add_argument("--no-corpus", action="store_true", help="索引为空时也不导入 start with an empty library")
+
     evaluation = sub.add_parser("eval", help="在题目集上评测 evaluate on a question set (JSONL, see eval/README.md)")
     evaluation.add_argument("questions", nargs="?", help="题目文件 question set, e.g. eval/dev.jsonl")
     evaluation.add_argument("--generator", choices=GENERATORS, help="生成器 generator (default: settings generator)")
@@ -588,6 +604,7 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: Text
             "draft": lambda: run_draft(args, settings, out),
             "model": lambda: run_model(args, settings, out),
             "eval": lambda: run_eval(args, settings, out, err),
+            "serve": lambda: run_serve(args, settings),
         }
         return commands[args.command]()
     except ZhikuError as error:

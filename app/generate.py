@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import replace
@@ -163,16 +164,62 @@ def numbered_evidence(evidence: Evidence, chosen: Sequence[Unit], budget: int) -
     return spans
 
 
+_PREAMBLE = re.compile(r"^(?:根据|依据|按照)(?:以上|上述)?(?:资料|材料|内容)(?:\[\d+\])*[，,：:]\s*")
+MIN_OVERLAP = 0.6  # share of an uncited sentence's character pairs a passage must hold to be its source
+
+
 def claims_from_reply(reply: str, numbered: Sequence[Span], texts: dict[str, str]) -> list[Claim]:
-    """The model's sentences, each citing the sentences of its [n] passages that support it."""
+    """The model's sentences, each citing the sentences of the passages that support it.
+
+    Small models often leave a sentence uncited, or cite a passage that does not hold its
+    figures. Such a sentence is attributed to the given passage that holds all its figures, or
+    else shares most of its wording (``MIN_OVERLAP``); with neither it stays uncited and
+    verification flags it. Only evidence the model was given is ever cited.
+    """
     claims = []
     for sentence in answer_sentences(reply):
         cited = [numbered[n - 1] for n in markers(sentence) if 1 <= n <= len(numbered)]
-        plain = MARKER.sub("", sentence).strip()
+        plain = _PREAMBLE.sub("", MARKER.sub("", sentence).strip())
         if not plain:
             continue
+        if not any(_supports(plain, texts[s.doc_id][s.start : s.end]) for s in cited):
+            cited = attribute(plain, numbered, texts) or cited
         claims.append(Claim(plain, tuple(narrow_to_support(plain, span, texts[span.doc_id]) for span in cited)))
     return claims
+
+
+def _holds_figures(claim: str, quote: str) -> bool:
+    """Whether every figure of ``claim`` is in ``quote`` (True when the claim has none)."""
+    available = number_forms(quote)
+    return all(any(forms & other for other in available) for forms in number_forms(claim))
+
+
+def _pairs(text: str) -> set[str]:
+    return {text[i : i + 2] for i in range(len(text) - 1) if not text[i : i + 2].isspace()}
+
+
+def _overlap(claim: str, quote: str) -> float:
+    """The share of the claim's character pairs that the quote holds."""
+    wanted = _pairs(claim)
+    return len(wanted & _pairs(quote)) / len(wanted) if wanted else 0.0
+
+
+def _supports(claim: str, quote: str) -> bool:
+    """A citation worth keeping: it holds the claim's figures, or (with none) most of its wording."""
+    return _holds_figures(claim, quote) if number_forms(claim) else _overlap(claim, quote) >= MIN_OVERLAP
+
+
+def attribute(claim: str, numbered: Sequence[Span], texts: dict[str, str]) -> list[Span]:
+    """The passage of ``numbered`` that supports ``claim``: the one holding all its figures and
+    most of its wording, else the one sharing at least ``MIN_OVERLAP`` of its character pairs."""
+    def overlap(span: Span) -> float:
+        return _overlap(claim, texts[span.doc_id][span.start : span.end])
+
+    if number_forms(claim):
+        holding = [s for s in numbered if _holds_figures(claim, texts[s.doc_id][s.start : s.end])]
+        return [max(holding, key=overlap)] if holding else []
+    best = max(numbered, key=overlap, default=None)
+    return [best] if best is not None and overlap(best) >= MIN_OVERLAP else []
 
 
 def narrow_to_support(claim: str, span: Span, text: str) -> Span:

@@ -30,6 +30,11 @@ ENV_VARS = {
     "local_model": "ZHIKU_LOCAL_MODEL",
     "llm_max_tokens": "ZHIKU_LLM_MAX_TOKENS",
     "llm_timeout": "ZHIKU_LLM_TIMEOUT",
+    "host": "ZHIKU_HOST",
+    "port": "ZHIKU_PORT",
+    "users": "ZHIKU_USERS",
+    "api_token": "ZHIKU_API_TOKEN",
+    "max_upload_mb": "ZHIKU_MAX_UPLOAD_MB",
 }
 
 
@@ -50,6 +55,11 @@ class Settings:
     local_model: str = "qwen2.5-coder-1.5b"  # a name in app.models.MODELS or a path to a .gguf file
     llm_max_tokens: int = 320
     llm_timeout: float = 120.0
+    host: str = "127.0.0.1"  # the app's address; anything beyond loopback needs users and api_token
+    port: int = 7860
+    users: str | None = None  # "name:password,name2:password2": the app's login (Gradio auth)
+    api_token: str | None = None  # the JSON API's bearer token (required when bound beyond loopback)
+    max_upload_mb: float = 50.0
 
     def __post_init__(self) -> None:
         if not 50 <= self.chunk_max_chars <= 4000:
@@ -66,6 +76,26 @@ class Settings:
             raise SettingsError(f"llm_max_tokens 必须在 16 到 4096 之间 (must be 16..4096), got {self.llm_max_tokens}")
         if not 0 < self.llm_timeout <= 3600:
             raise SettingsError(f"llm_timeout 必须在 0 到 3600 秒之间 (must be in (0, 3600] seconds), got {self.llm_timeout}")
+        if not 1 <= self.port <= 65535:
+            raise SettingsError(f"port 必须在 1 到 65535 之间 (must be 1..65535), got {self.port}")
+        if not 0 < self.max_upload_mb <= 2048:
+            raise SettingsError(f"max_upload_mb 必须在 0 到 2048 之间 (must be in (0, 2048]), got {self.max_upload_mb}")
+        self.user_logins()  # a malformed users string fails at start, not at the first login
+
+    def user_logins(self) -> list[tuple[str, str]]:
+        """``users`` as (name, password) pairs for the app's login."""
+        logins = []
+        for entry in filter(None, (e.strip() for e in (self.users or "").split(","))):
+            name, colon, password = entry.partition(":")
+            if not colon or not name.strip() or not password:
+                raise SettingsError(f"users 格式应为 name:password,name2:password2 (format name:password), got {entry!r}")
+            logins.append((name.strip(), password))
+        return logins
+
+    @property
+    def loopback(self) -> bool:
+        """Whether the app listens on this machine only."""
+        return self.host in ("127.0.0.1", "localhost", "::1") or self.host.startswith("127.")
 
     @classmethod
     def load(cls, config: Path | None = None, env: Mapping[str, str] | None = None) -> Settings:

@@ -171,6 +171,25 @@ def test_an_uncited_model_sentence_is_dropped_and_quotes_are_narrowed() -> None:
     assert quotes == ["第五条 合作企业原则上投入折合金额不低于300万元。", "学校投入与企业投入比例不少于1:1。"]
 
 
+def test_uncited_or_miscited_model_sentences_are_attributed_to_the_evidence_given() -> None:
+    """Small models often drop the [n] or cite the wrong passage: the sentence is tied to the given
+    passage holding its figures (or most of its wording); a figure no passage holds stays unverified."""
+    first = "2020年全校计划招生5897人，实际录取5735人，报到率92.12%。"
+    second = "产业学院实行理事会领导下的院长负责制，设院长1名，副院长若干名。"
+    texts = {"a": first, "b": second}
+    numbered = [Span("a", "报告", "r.txt", (), None, "c1", 0, len(first)),
+                Span("b", "报告", "r.txt", (), None, "c2", 0, len(second))]
+    reply = ("根据资料，2020年报到率为92.12%。产业学院实行理事会领导下的院长负责制[1]。"
+             "2021年报到率为95.5%。")
+    claims = claims_from_reply(reply, numbered, texts)
+    assert [c.text for c in claims][:2] == ["2020年报到率为92.12%。", "产业学院实行理事会领导下的院长负责制。"]
+    assert [c.spans[0].doc_id for c in claims[:2]] == ["a", "b"]
+    assert claims[2].spans == ()
+    answer = assemble("q", claims, texts, generator="llm", started=0.0)
+    assert "95.5" not in answer.text and "92.12%" in answer.text
+    assert {c.doc_id for c in answer.citations} == {"a", "b"}
+
+
 def test_draft_is_cited_within_length_and_exports_to_word(assistant: Assistant, tmp_path: Path) -> None:
     draft = assistant.draft("医学美容技术产业学院", template="案例", max_chars=200)
     assert not draft.refused

@@ -1,0 +1,247 @@
+"""``zhiku serve``: the web app (Gradio, ``app.ui``) and the JSON API on one server.
+
+    POST /api/ask        {"question": "...", "generator"?: "extractive", "documents"?: [doc ids]}
+    POST /api/draft      {"topic": "...", "template"?: "案例", "max_chars"?: 300, "documents"?: [...]}
+    GET  /api/documents  the library
+    POST /api/documents  multipart upload (field "files"), size- and type-checked
+    DELETE /api/documents/{doc_id}
+    GET  /api/health
+
+Answers and drafts come back as the ``Answer`` JSON (``app.records``), the same record the
+eval harness checks. Errors are ``{"error": "中文 (English)"}`` with a 4xx status.
+
+Access: the server binds 127.0.0.1 by default. Binding any other address needs ``users``
+(the app's login) and ``api_token`` (``Authorization: Bearer <token>`` on every API call);
+without them it refuses to start. A token set while on loopback is required as well.
+"""
+
+from __future__ import annotations
+
+import secrets
+import tempfile
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from fastapi import Depends, FastAPI, File, Request, UploadFile
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+
+from app.api import Assistant
+from app.library import Library, UploadError, UploadOutcome
+from app.settings import Settings
+from index.hybrid import Filters
+from ingest.errors import SettingsError, ZhikuError
+
+MAX_QUESTION_CHARS = 2000
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class AskRequest(BaseModel):
+    question: str = Field(description="问题 the question")
+    generator: str | None = Field(default=None, description="extractive | quote | llama-cpp | openai")
+    documents: list[str] | None = Field(default=None, description="只依据这些文档 doc ids to answer from")
+
+
+class DraftRequest(BaseModel):
+    topic: str
+    template: str = "案例"
+    max_chars: int = 300
+    documents: list[str] | None = None
+
+
+class Service:
+    """What the UI and the API share: one Assistant (answers) and one Library (writes)."""
+
+    def __init__(self, settings: Settings, assistant: Assistant | None = None) -> None:
+        self.settings = settings
+        self.assistant = assistant or Assistant(settings)
+        self.library = Library(settings, self.assistant.index)
+        self.exports = settings.home / "exports"
+        self._warm = threading.Lock()
+
+    def warm_up(self) -> None:
+        """Load the embedder and the tokenizers before the first user waits for them."""
+        with self._warm:
+            self.assistant.ask("职业教育")
+
+    def filters(self, doc_ids: Sequence[str] | None) -> Filters | None:
+        if not doc_ids:
+            return None
+        known = {d.doc_id for d in self.library.documents()}
+        unknown = [d for d in doc_ids if d not in known]
+        if unknown:
+            raise ApiError(400, f"资料库中没有这些文档 (unknown documents): {', '.join(unknown)}")
+        return Filters.of(doc_ids=set(doc_ids))
+
+    def ask(self, question: str, generator: str | None = None, documents: Sequence[str] | None = None) -> dict[str, Any]:
+        question = question.strip()
+        if not question:
+            raise ApiError(400, "问题为空 (the question is empty)")
+        if len(question) > MAX_QUESTION_CHARS:
+            raise ApiError(400, f"问题过长，上限 {MAX_QUESTION_CHARS} 字 (question too long)")
+        return self.assistant.ask(question, generator, self.filters(documents)).to_dict()
+
+    def draft(self, topic: str, template: str, max_chars: int, documents: Sequence[str] | None = None) -> dict[str, Any]:
+        if not topic.strip():
+            raise ApiError(400, "写作主题为空 (the topic is empty)")
+        if template not in self.assistant.drafter.templates:
+            names = "、".join(self.assistant.drafter.templates)
+            raise ApiError(400, f"没有模板 {template} (unknown template); 可用 (available): {names}")
+        if not 50 <= max_chars <= 5000:
+            raise ApiError(400, f"篇幅应在 50 到 5000 字之间 (max_chars must be 50..5000), got {max_chars}")
+        return self.assistant.draft(topic.strip(), template, max_chars, self.filters(documents)).to_dict()
+
+    def close(self) -> None:
+        self.library.close()
+        self.assistant.close()
+
+
+def check_access(settings: Settings) -> None:
+    """Refuse to listen beyond loopback without a login and an API token."""
+    if settings.loopback:
+        return
+    missing = [name for name, value in (("users", settings.users), ("api_token", settings.api_token)) if not value]
+    if missing:
+        raise SettingsError(
+            f"绑定到 {settings.host} 时必须配置登录用户和 API 令牌：缺少 {', '.join(missing)}"
+            f"（ZHIKU_USERS=name:password, ZHIKU_API_TOKEN=...）。"
+            f" (binding beyond loopback requires users and api_token; missing: {', '.join(missing)})"
+        )
+
+
+def create_api(service: Service) -> FastAPI:
+    """The JSON API as a FastAPI app; ``app.ui.mount`` adds the Gradio UI to it."""
+    settings = service.settings
+    api = FastAPI(title="智库 zhiku API", docs_url="/api/docs", openapi_url="/api/openapi.json", redoc_url=None)
+
+    def token(request: Request) -> None:
+        if not settings.api_token:
+            return
+        given = request.headers.get("authorization", "")
+        scheme, _, value = given.partition(" ")
+        if scheme.lower() != "bearer" or not secrets.compare_digest(value.strip(), settings.api_token):
+            raise ApiError(401, "需要有效的 API 令牌：Authorization: Bearer <token> (a valid API token is required)")
+
+    @api.exception_handler(ApiError)
+    async def api_error(_: Request, error: ApiError) -> JSONResponse:
+        return JSONResponse({"error": str(error)}, status_code=error.status)
+
+    @api.exception_handler(ZhikuError)
+    async def zhiku_error(_: Request, error: ZhikuError) -> JSONResponse:
+        return JSONResponse({"error": str(error)}, status_code=400)
+
+    guarded = [Depends(token)]
+
+    @api.get("/api/health")
+    def health() -> dict[str, Any]:
+        return {"ok": True, "documents": len(service.library.documents()), "generator": service.assistant.default_generator}
+
+    @api.post("/api/ask", dependencies=guarded)
+    def ask(body: AskRequest) -> dict[str, Any]:
+        return service.ask(body.question, body.generator, body.documents)
+
+    @api.post("/api/draft", dependencies=guarded)
+    def draft(body: DraftRequest) -> dict[str, Any]:
+        return service.draft(body.topic, body.template, body.max_chars, body.documents)
+
+    @api.get("/api/documents", dependencies=guarded)
+    def documents() -> list[dict[str, Any]]:
+        return [row.to_dict() for row in service.library.documents()]
+
+    @api.post("/api/documents", dependencies=guarded)
+    def upload(files: list[UploadFile] = File(...)) -> JSONResponse:  # noqa: B008 - FastAPI's idiom
+        outcomes = _receive(service.library, files)
+        status = 200 if any(o.ok for o in outcomes) else _failure_status(outcomes)
+        return JSONResponse({"files": [o.to_dict() for o in outcomes]}, status_code=status)
+
+    @api.delete("/api/documents/{doc_id}", dependencies=guarded)
+    def remove(doc_id: str) -> dict[str, Any]:
+        return {"removed": service.library.remove(doc_id).to_dict()}
+
+    return api
+
+
+def _receive(library: Library, files: Sequence[UploadFile]) -> list[UploadOutcome]:
+    """Spool each upload to a temporary file (stopping at the size limit), then add them."""
+    with tempfile.TemporaryDirectory(prefix="zhiku-upload-") as folder:
+        received: list[tuple[str, Path]] = []
+        early: dict[int, UploadOutcome] = {}
+        for i, upload in enumerate(files):
+            name = upload.filename or "upload"
+            path = Path(folder) / f"{i}.bin"
+            size = 0
+            with path.open("wb") as handle:
+                while chunk := upload.file.read(1 << 20):
+                    size += len(chunk)
+                    if size > library.max_bytes:
+                        break
+                    handle.write(chunk)
+            if size > library.max_bytes:
+                early[i] = UploadOutcome(name, "rejected", str(_too_large(name, library.max_bytes)))
+                continue
+            received.append((name, path))
+        added = iter(library.add(received))
+        return [early[i] if i in early else next(added) for i in range(len(files))]
+
+
+def _too_large(name: str, max_bytes: int) -> UploadError:
+    return UploadError(f"{name}: 文件过大，上限为 {max_bytes / 2**20:.0f} MB (file too large; limit {max_bytes / 2**20:.0f} MB)")
+
+
+def _failure_status(outcomes: Sequence[UploadOutcome]) -> int:
+    if not outcomes:
+        return 400
+    if all("过大" in o.message for o in outcomes):
+        return 413
+    if all(o.outcome == "rejected" for o in outcomes):
+        return 415 if any("格式" in o.message for o in outcomes) else 400
+    return 409 if all(o.outcome == "duplicate" for o in outcomes) else 422
+
+
+def build_app(settings: Settings, assistant: Assistant | None = None) -> tuple[FastAPI, Service]:
+    """The whole server: API routes, then the Gradio UI at ``/``."""
+    from app.ui import mount
+
+    check_access(settings)
+    service = Service(settings, assistant)
+    app = mount(create_api(service), service)
+    return app, service
+
+
+def serve(settings: Settings, corpus: Path | None = None) -> None:
+    """Index ``corpus`` when the library is empty, then serve until interrupted."""
+    import uvicorn
+
+    check_access(settings)
+    if corpus is not None:
+        ensure_corpus(settings, corpus)
+    app, service = build_app(settings)
+    service.warm_up()
+    print(f"智库 zhiku: http://{settings.host}:{settings.port}/  (API: /api/ask, 文档 docs: /api/docs)", flush=True)
+    try:
+        uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning")
+    finally:
+        service.close()
+
+
+def ensure_corpus(settings: Settings, corpus: Path) -> None:
+    """The first start: index the bundled corpus when nothing is indexed yet."""
+    from app.cli import collect_files
+    from app.services import make_chunker, open_index
+
+    index = open_index(settings)
+    try:
+        if index.documents() or not corpus.is_dir():
+            return
+        files, _, _ = collect_files([corpus])
+        print(f"首次启动：正在为 {corpus}/ 建立索引（{len(files)} 个文件）… (first start: indexing the corpus)", flush=True)
+        index.update(files, make_chunker(settings))
+    finally:
+        index.close()

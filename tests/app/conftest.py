@@ -1,0 +1,35 @@
+"""An index of two real corpus reports, built once per run and copied by the tests that serve it."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from app.services import make_chunker, open_index
+from app.settings import Settings
+
+ROOT = Path(__file__).resolve().parents[2]
+REPORTS = [ROOT / "corpus" / "000_1945969dfabc08b4.txt", ROOT / "corpus" / "001_235bd42144b22a26.txt"]
+
+
+@pytest.fixture(scope="session")
+def reports_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A data folder with 000 (产业学院 report) and 001 (清远 quality report, the 92.12% row) indexed."""
+    home = tmp_path_factory.mktemp("reports") / "home"
+    settings = Settings(home=home)
+    index = open_index(settings)
+    try:
+        index.update(REPORTS, make_chunker(settings))
+    finally:
+        index.close()
+    return home
+
+
+@pytest.fixture
+def copy_home(reports_home: Path, tmp_path: Path) -> Path:
+    """A private copy of ``reports_home`` a test may change."""
+    target = tmp_path / "home"
+    shutil.copytree(reports_home, target)
+    return target

@@ -1,0 +1,157 @@
+"""End to end in a real headless Chromium: the app as staff use it.
+
+Start ``zhiku serve`` on loopback over a small real index; ask 「2020年新生报到率是多少？」 and see
+92.12%; click the citation and see the highlighted source; draft a 案例 and download the DOCX;
+upload a file and see it listed. A screenshot of each step goes to ``test-artifacts/browser/``
+(or ``$ZHIKU_TEST_ARTIFACTS``).
+
+Needs Debian ``chromium`` and the ``playwright`` package (never ``playwright install``):
+``scripts/test.sh`` installs both. Without them the test is skipped here and fails in CI.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import docx
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = "/usr/bin/chromium"
+FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+         "--disable-component-update", "--no-first-run"]
+NOTE = "# 图书馆借阅管理办法\n\n第一条 学生每次最多借阅图书10册，借期30天。\n"
+
+pytestmark = pytest.mark.slow
+
+
+def _missing() -> str | None:
+    if not Path(CHROMIUM).exists():
+        return "Debian chromium is not installed (apt-get install -y chromium)"
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        return "the playwright package is not installed (pip install playwright)"
+    return None
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def artifacts() -> Path:
+    folder = Path(os.environ.get("ZHIKU_TEST_ARTIFACTS", ROOT / "test-artifacts")) / "browser"
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def server(reports_home: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    missing = _missing()
+    if missing:
+        if os.environ.get("CI"):
+            pytest.fail(f"browser test cannot run in CI: {missing}")
+        pytest.skip(missing)
+    home = tmp_path_factory.mktemp("browser") / "home"
+    shutil.copytree(reports_home, home)  # 000 and 001 of corpus/ indexed (tests/app/conftest.py)
+    env = {**os.environ, "ZHIKU_HOME": str(home), "GRADIO_ANALYTICS_ENABLED": "False"}
+    zhiku = [sys.executable, "-m", "app"]
+    port = _free_port()
+    log = (home / "serve.log").open("w")
+    process = subprocess.Popen([*zhiku, "serve", "--host", "127.0.0.1", "--port", str(port), "--no-corpus"],
+                               env=env, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 180
+        while True:
+            try:
+                with urllib.request.urlopen(f"{url}/api/health", timeout=5):
+                    break
+            except OSError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError("zhiku serve did not start:\n" + (home / "serve.log").read_text()[-3000:]) from None
+                time.sleep(0.5)
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        log.close()
+
+
+def test_ask_cite_draft_and_upload_in_a_real_browser(server: str, artifacts: Path, tmp_path: Path) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS, headless=True)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
+        page.set_default_timeout(60_000)
+        try:
+            page.goto(server)
+
+            # 问答: the answer streams in with its figure and a citation
+            page.locator("#zk-question textarea").fill("2020年新生报到率是多少？")
+            page.locator("#zk-question textarea").press("Enter")
+            chat = page.locator("#zk-chat")
+            expect(chat).to_contain_text("92.12%")
+            expect(chat).to_contain_text("秒")  # the footer comes last: the stream has ended
+            page.screenshot(path=str(artifacts / "1-answer.png"), full_page=True)
+
+            # the citation opens its source, the quoted span highlighted
+            link = chat.locator('a[href^="#zk-src-"]').first
+            target = link.get_attribute("href")
+            assert target is not None
+            page.locator(target).evaluate("el => el.classList.remove('zk-active')")
+            link.click()
+            source = page.locator(target)
+            expect(source).to_be_visible()
+            expect(source.locator("mark")).to_contain_text("92.12")
+            expect(source).to_contain_text("清远职业技术学院高等职业教育质量年度报告")
+            page.screenshot(path=str(artifacts / "2-source.png"), full_page=True)
+
+            # 写作: a 案例 with references, downloaded as Word
+            page.get_by_role("tab", name="写作 Drafting").click()
+            page.locator("#zk-topic textarea").fill("医学美容技术产业学院")
+            page.locator("#zk-draft-button").click()
+            expect(page.locator("#zk-draft")).to_contain_text("医学美容")
+            download_link = page.locator("#zk-draft-docx a").first
+            expect(download_link).to_be_visible()
+            page.screenshot(path=str(artifacts / "3-draft.png"), full_page=True)
+            with page.expect_download() as caught:
+                download_link.click()
+            saved = tmp_path / "draft.docx"
+            caught.value.save_as(saved)
+            document = docx.Document(str(saved))
+            body = "\n".join(p.text for p in document.paragraphs)
+            assert "医学美容" in body and "参考" in body and "《" in body
+
+            # 资料库: upload a file, see it listed
+            page.get_by_role("tab", name="资料库 Library").click()
+            note = tmp_path / "图书馆借阅管理办法.md"
+            note.write_text(NOTE, encoding="utf-8")
+            page.locator("#zk-upload input[type=file]").set_input_files(str(note))
+            page.locator("#zk-ingest").click()
+            expect(page.locator("#zk-upload-result")).to_contain_text("已导入")
+            expect(page.locator("#zk-documents")).to_contain_text("图书馆借阅管理办法")
+            page.screenshot(path=str(artifacts / "4-library.png"), full_page=True)
+        except Exception:
+            page.screenshot(path=str(artifacts / "failure.png"), full_page=True)
+            raise
+        finally:
+            browser.close()
+    for name in ("1-answer.png", "2-source.png", "3-draft.png", "4-library.png"):
+        assert (artifacts / name).stat().st_size > 10_000

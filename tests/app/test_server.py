@@ -1,0 +1,187 @@
+"""The JSON API beside the web app: the Answer schema, drafts, the library, upload limits and
+access rules, against the real app (FastAPI + Gradio) over a real index."""
+
+from __future__ import annotations
+
+import shutil
+import threading
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from app.library import safe_name
+from app.records import Answer
+from app.server import build_app, check_access
+from app.settings import Settings
+from ingest.errors import SettingsError
+
+ROOT = Path(__file__).resolve().parents[2]
+NOTE = "# 实训室安全管理规定\n\n第一条 实训室钥匙由实训管理员统一保管，借用须登记。\n\n第二条 实训结束后须关闭水电。\n"
+
+
+@pytest.fixture(scope="module")
+def served(reports_home: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[TestClient, Settings]]:
+    home = tmp_path_factory.mktemp("served") / "home"
+    shutil.copytree(reports_home, home)
+    settings = Settings(home=home, max_upload_mb=1)
+    app, service = build_app(settings)
+    with TestClient(app) as client:
+        yield client, settings
+    service.close()
+
+
+def _texts(settings: Settings) -> Any:
+    from index.docstore import DocStore
+
+    return DocStore(settings.home / "docstore.sqlite3")
+
+
+def test_ask_returns_the_answer_json_with_exact_quotes(served: tuple[TestClient, Settings]) -> None:
+    client, settings = served
+    response = client.post("/api/ask", json={"question": "2020年新生报到率是多少？"})
+    assert response.status_code == 200
+    data = response.json()
+    assert {"question", "text", "citations", "refused", "verification", "generator", "seconds", "closest"} <= data.keys()
+    answer = Answer.from_dict(data)
+    assert not answer.refused and "92.12%" in answer.text and "[1]" in answer.text
+    store = _texts(settings)
+    for citation in answer.citations:
+        text = store.text(citation.doc_id)
+        assert text is not None and text[citation.start : citation.end] == citation.quote
+    assert all(check.ok for check in answer.verification)
+
+
+def test_ask_with_a_document_filter_and_bad_input(served: tuple[TestClient, Settings]) -> None:
+    client, _ = served
+    documents = client.get("/api/documents").json()
+    report = next(d for d in documents if "质量年度报告" in d["title"])
+    other = next(d for d in documents if d["doc_id"] != report["doc_id"])
+    answer = client.post("/api/ask", json={"question": "2020年新生报到率是多少？", "documents": [other["doc_id"]]}).json()
+    assert "92.12" not in answer["text"]
+    assert all(c["doc_id"] == other["doc_id"] for c in answer["citations"] + answer["closest"])
+
+    empty = client.post("/api/ask", json={"question": "   "})
+    assert empty.status_code == 400 and "问题为空" in empty.json()["error"]
+    unknown = client.post("/api/ask", json={"question": "报到率", "documents": ["nope"]})
+    assert unknown.status_code == 400 and "nope" in unknown.json()["error"]
+    assert client.post("/api/ask", json={"question": "报到率", "generator": "gpt-9"}).status_code == 400
+    assert client.post("/api/ask", json={"text": "no question field"}).status_code == 422
+
+
+def test_draft_returns_a_cited_case(served: tuple[TestClient, Settings]) -> None:
+    client, _ = served
+    response = client.post("/api/draft", json={"topic": "医学美容技术产业学院", "template": "案例", "max_chars": 300})
+    assert response.status_code == 200
+    draft = Answer.from_dict(response.json())
+    assert not draft.refused and draft.citations and "医学美容" in draft.text
+    bad = client.post("/api/draft", json={"topic": "产业学院", "template": "小说"})
+    assert bad.status_code == 400 and "案例" in bad.json()["error"]
+
+
+def test_upload_list_and_remove(served: tuple[TestClient, Settings]) -> None:
+    client, settings = served
+    before = {d["doc_id"] for d in client.get("/api/documents").json()}
+    response = client.post("/api/documents", files={"files": ("../../etc/实训室安全管理规定.md", NOTE.encode(), "text/markdown")})
+    assert response.status_code == 200, response.text
+    [outcome] = response.json()["files"]
+    assert outcome["outcome"] == "added" and outcome["chunks"] > 0
+    listed = {d["doc_id"]: d for d in client.get("/api/documents").json()}
+    assert set(listed) == before | {outcome["doc_id"]}
+    row = listed[outcome["doc_id"]]
+    assert row["uploaded"] and row["file"] == "实训室安全管理规定.md"
+    stored = list((settings.home / "uploads").rglob("*.md"))
+    assert len(stored) == 1 and stored[0].parent.parent == settings.home / "uploads"  # a generated folder, no client path
+    answer = client.post("/api/ask", json={"question": "实训室钥匙由谁保管？"}).json()
+    assert "实训管理员" in answer["text"]
+
+    again = client.post("/api/documents", files={"files": ("copy.md", NOTE.encode(), "text/markdown")})
+    assert again.status_code == 409 and again.json()["files"][0]["outcome"] == "duplicate"
+    assert len(list((settings.home / "uploads").rglob("*.md"))) == 1  # the duplicate's copy is not kept
+
+    removed = client.delete(f"/api/documents/{outcome['doc_id']}")
+    assert removed.status_code == 200 and removed.json()["removed"]["title"]
+    assert {d["doc_id"] for d in client.get("/api/documents").json()} == before
+    assert not list((settings.home / "uploads").rglob("*.md"))
+    assert client.delete(f"/api/documents/{outcome['doc_id']}").status_code == 400
+
+
+def test_unsupported_and_oversized_uploads_are_refused_and_nothing_is_lost(served: tuple[TestClient, Settings]) -> None:
+    client, settings = served
+    before = client.get("/api/documents").json()
+    exe = client.post("/api/documents", files={"files": ("setup.exe", b"MZ\x90\x00", "application/octet-stream")})
+    assert exe.status_code == 415 and "不支持" in exe.json()["files"][0]["message"]
+    big = b"x" * (int(settings.max_upload_mb * 2**20) + 10)
+    oversized = client.post("/api/documents", files={"files": ("big.txt", big, "text/plain")})
+    assert oversized.status_code == 413 and "过大" in oversized.json()["files"][0]["message"]
+    broken = client.post("/api/documents", files={"files": ("broken.pdf", b"%PDF-1.4 not really", "application/pdf")})
+    assert broken.status_code == 422 and broken.json()["files"][0]["outcome"] == "failed"
+    mixed = client.post("/api/documents", files=[("files", ("a.exe", b"MZ", "application/octet-stream")),
+                                                  ("files", ("note.txt", "第一条 图书馆周日闭馆。".encode(), "text/plain"))])
+    outcomes = [f["outcome"] for f in mixed.json()["files"]]
+    assert mixed.status_code == 200 and outcomes == ["rejected", "added"]
+    after = client.get("/api/documents").json()
+    assert {d["doc_id"] for d in before} < {d["doc_id"] for d in after}
+    client.delete(f"/api/documents/{mixed.json()['files'][1]['doc_id']}")
+    assert not [p for p in (settings.home / "uploads").rglob("*") if p.is_file()]  # nothing refused or removed stays
+
+
+def test_answers_keep_coming_while_a_file_is_ingested(served: tuple[TestClient, Settings]) -> None:
+    client, _ = served
+    # a long regulation: a few hundred chunks to parse and embed while questions keep coming
+    articles = [f"第{i}条 实训基地第{i}号设备的年度维护经费为{i * 7}万元，由设备处统一核算。" for i in range(1, 400)]
+    text = "# 实训设备维护经费管理细则\n\n" + "\n\n".join(articles)
+    upload: dict[str, Any] = {}
+
+    def ingest() -> None:
+        files = {"files": ("实训设备维护经费管理细则.md", text.encode(), "text/markdown")}
+        upload["response"] = client.post("/api/documents", files=files)
+
+    writer = threading.Thread(target=ingest)
+    writer.start()
+    statuses = []
+    while writer.is_alive() or len(statuses) < 5:
+        response = client.post("/api/ask", json={"question": "合作企业投入不低于多少？"})
+        statuses.append((response.status_code, "300万元" in response.json().get("text", "")))
+    writer.join()
+    assert upload["response"].status_code == 200
+    assert set(statuses) == {(200, True)}
+    doc_id = upload["response"].json()["files"][0]["doc_id"]
+    assert client.delete(f"/api/documents/{doc_id}").status_code == 200
+
+
+def test_api_token_is_required_when_set(tmp_path: Path) -> None:
+    settings = Settings(home=tmp_path / "home", api_token="s3cret")
+    app, service = build_app(settings)
+    try:
+        with TestClient(app) as client:
+            assert client.get("/api/health").status_code == 200
+            denied = client.post("/api/ask", json={"question": "报到率"})
+            assert denied.status_code == 401 and "令牌" in denied.json()["error"]
+            wrong = client.get("/api/documents", headers={"Authorization": "Bearer nope"})
+            assert wrong.status_code == 401
+            assert client.get("/api/documents", headers={"Authorization": "Bearer s3cret"}).status_code == 200
+    finally:
+        service.close()
+
+
+def test_binding_beyond_loopback_needs_users_and_a_token(tmp_path: Path) -> None:
+    settings = Settings(home=tmp_path / "home", host="0.0.0.0")
+    with pytest.raises(SettingsError, match="users, api_token"):
+        check_access(settings)
+    with pytest.raises(SettingsError, match="api_token"):
+        check_access(replace(settings, users="admin:pw"))
+    check_access(replace(settings, users="admin:pw", api_token="t"))
+    check_access(Settings(home=tmp_path / "home"))  # loopback: open
+    with pytest.raises(SettingsError, match="name:password"):
+        Settings(home=tmp_path / "home", users="admin")
+
+
+def test_client_file_names_never_become_paths() -> None:
+    assert safe_name("../../etc/passwd.md") == "passwd.md"
+    assert safe_name("C:\\Users\\x\\报告 2023.PDF") == "报告_2023.pdf"
+    assert safe_name("...") == "upload"
+    assert "/" not in safe_name("a/b/../c<>|.txt")

@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
-# Set up with the dev extras, then lint, type-check and run the whole test suite.
+# Set up with the dev extras and the local LLM (llama.cpp builds from source once, ~7 minutes),
+# install Debian chromium for the browser test, then lint, type-check, run the whole test suite
+# and the eval quality gate.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh dev
+bash scripts/setup.sh dev,local-llm
+bash scripts/browser.sh
 .venv/bin/ruff check .
 .venv/bin/mypy ingest index app eval scripts bench
 .venv/bin/python -m pytest "$@"

@@ -185,3 +185,18 @@ def test_client_file_names_never_become_paths() -> None:
     assert safe_name("C:\\Users\\x\\报告 2023.PDF") == "报告_2023.pdf"
     assert safe_name("...") == "upload"
     assert "/" not in safe_name("a/b/../c<>|.txt")
+
+
+def test_the_app_asks_for_a_login_when_users_are_set(tmp_path: Path) -> None:
+    settings = Settings(home=tmp_path / "home", users="admin:pw1,staff:pw2")
+    app, service = build_app(settings)
+    try:
+        with TestClient(app) as client:
+            assert client.get("/gradio_api/login_check").status_code == 401
+            assert client.get("/config").status_code == 401
+            assert client.post("/login", data={"username": "admin", "password": "wrong"}).status_code == 400
+            assert client.post("/login", data={"username": "staff", "password": "pw2"}).status_code == 200
+            assert client.get("/gradio_api/login_check").status_code == 200
+            assert client.get("/config").status_code == 200
+    finally:
+        service.close()

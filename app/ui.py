@@ -133,7 +133,7 @@ def _doc_choices(service: Service) -> list[tuple[str, str]]:
 
 def _documents_table(service: Service) -> list[list[Any]]:
     return [
-        [row.title, row.file, row.format, row.pages, row.chunks, row.tables, "；".join(row.warnings), row.doc_id]
+        [row.title, row.file, row.format, row.pages or "–", row.chunks, row.tables, "；".join(row.warnings), row.doc_id]
         for row in service.library.documents()
     ]
 
@@ -184,7 +184,7 @@ def build_ui(service: Service) -> gr.Blocks:
         with gr.Tab("写作 Drafting", id="draft"), gr.Row():
             with gr.Column(scale=1):
                 names = list(service.assistant.drafter.templates)
-                template = gr.Dropdown(names, value=names[0] if names else None, label="模板 template",
+                template = gr.Dropdown(names, value="案例" if "案例" in names else names[0], label="模板 template",
                                        elem_id="zk-template")
                 topic = gr.Textbox(label="主题 topic", placeholder="例如：医学美容技术产业学院", elem_id="zk-topic")
                 max_chars = gr.Slider(100, 2000, value=300, step=50, label="篇幅上限（字）", elem_id="zk-max-chars")

@@ -125,9 +125,11 @@ def test_ask_cite_draft_and_upload_in_a_real_browser(server: str, artifacts: Pat
 
             # 写作: a 案例 with references, downloaded as Word
             page.get_by_role("tab", name="写作 Drafting").click()
+            expect(page.locator("#zk-template input")).to_have_value("案例")
             page.locator("#zk-topic textarea").fill("医学美容技术产业学院")
             page.locator("#zk-draft-button").click()
             expect(page.locator("#zk-draft")).to_contain_text("医学美容")
+            expect(page.locator(".pending")).to_have_count(0)
             download_link = page.locator("#zk-draft-docx a").first
             expect(download_link).to_be_visible()
             page.screenshot(path=str(artifacts / "3-draft.png"), full_page=True)
@@ -147,6 +149,7 @@ def test_ask_cite_draft_and_upload_in_a_real_browser(server: str, artifacts: Pat
             page.locator("#zk-ingest").click()
             expect(page.locator("#zk-upload-result")).to_contain_text("已导入")
             expect(page.locator("#zk-documents")).to_contain_text("图书馆借阅管理办法")
+            expect(page.locator(".pending")).to_have_count(0)  # every output updated
             page.screenshot(path=str(artifacts / "4-library.png"), full_page=True)
         except Exception:
             page.screenshot(path=str(artifacts / "failure.png"), full_page=True)

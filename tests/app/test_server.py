@@ -200,3 +200,21 @@ def test_the_app_asks_for_a_login_when_users_are_set(tmp_path: Path) -> None:
             assert client.get("/config").status_code == 200
     finally:
         service.close()
+
+
+def test_first_start_indexes_the_corpus_once(tmp_path: Path) -> None:
+    from app.server import ensure_corpus
+    from app.services import open_index
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "规定.md").write_text(NOTE, encoding="utf-8")
+    settings = Settings(home=tmp_path / "home")
+    ensure_corpus(settings, corpus)
+    (corpus / "later.md").write_text("# 后来的文件\n\n第一条 这份文件在首次启动之后才放入。\n", encoding="utf-8")
+    ensure_corpus(settings, corpus)  # not empty any more: left to `zhiku ingest`
+    index = open_index(settings)
+    try:
+        assert [d.title for d in index.documents()] == ["实训室安全管理规定"]
+    finally:
+        index.close()

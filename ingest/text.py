@@ -8,6 +8,7 @@ charset-normalizer's guess only when none of them fits.
 from __future__ import annotations
 
 import codecs
+import re
 from pathlib import Path
 
 from ingest.errors import UnreadableDocumentError
@@ -47,6 +48,41 @@ def load_text(path: Path) -> LoadedFile:
     return LoadedFile(
         source=str(path),
         format="md" if is_markdown else "txt",
-        blocks=(Block(kind="text", text=text),),
+        blocks=markdown_blocks(text) if is_markdown else (Block(kind="text", text=text),),
         title=title,
     )
+
+
+_PIPE_ROW = re.compile(r"^\s*\|.*\|\s*$")
+_PIPE_RULE = re.compile(r"^\s*\|?\s*:?-{3,}:?\s*(\|\s*:?-{3,}:?\s*)*\|?\s*$")
+
+
+def _pipe_cells(line: str) -> tuple[str, ...]:
+    inner = line.strip()[1:-1]
+    return tuple(cell.strip().replace("\\|", "|") for cell in re.split(r"(?<!\\)\|", inner))
+
+
+def markdown_blocks(text: str) -> tuple[Block, ...]:
+    """Markdown text with its pipe tables (a header row, a ``|---|`` rule, body rows) as table blocks."""
+    lines = text.splitlines(keepends=True)
+    blocks: list[Block] = []
+    prose: list[str] = []
+    i = 0
+    while i < len(lines):
+        if _PIPE_ROW.match(lines[i]) and i + 1 < len(lines) and _PIPE_RULE.match(lines[i + 1]):
+            rows = [_pipe_cells(lines[i])]
+            i += 2
+            while i < len(lines) and _PIPE_ROW.match(lines[i]):
+                rows.append(_pipe_cells(lines[i]))
+                i += 1
+            width = max(len(row) for row in rows)
+            if prose:
+                blocks.append(Block(kind="text", text="".join(prose)))
+                prose = []
+            blocks.append(Block(kind="table", rows=tuple(row + ("",) * (width - len(row)) for row in rows)))
+            continue
+        prose.append(lines[i])
+        i += 1
+    if prose or not blocks:
+        blocks.append(Block(kind="text", text="".join(prose)))
+    return tuple(blocks)

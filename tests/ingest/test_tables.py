@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from ingest.tables import build_table, count_header_rows, fill_down, find_text_tables, row_context
 
 TABLE_1 = (
@@ -46,3 +48,24 @@ def test_row_context_carries_caption_headers_and_units() -> None:
     assert "计划招生（人）：5897" in context
     # the empty 计划招生 cell of 清远 stays empty instead of borrowing 广东's number
     assert "5682" not in row_context(table, 3)
+
+
+def test_markdown_pipe_tables_become_tables(tmp_path: Path) -> None:
+    from ingest.chunk import Chunker
+    from ingest.pipeline import ingest_file
+
+    path = tmp_path / "招生.md"
+    path.write_text(
+        "# 招生情况\n\n表1：近两年招生情况\n\n"
+        "| 年份 | 计划招生（人） | 报到率（%） |\n| --- | ---: | :---: |\n"
+        "| 2019年 | 5100 | 90.50 |\n| 2020年 | 5897 | 92.12 |\n\n"
+        "以上为全校数据。| 不是表格 |\n",
+        encoding="utf-8",
+    )
+    result = ingest_file(path, Chunker())
+    [table] = result.document.tables
+    rows = [c for c in result.chunks if c.kind == "table_row"]
+    assert [r.text for r in rows] == ["年份\t计划招生（人）\t报到率（%）", "2019年\t5100\t90.50", "2020年\t5897\t92.12"]
+    assert table.header_rows == 1
+    assert "报到率（%）：92.12" in rows[2].context and "表1：近两年招生情况" in rows[2].context
+    assert "以上为全校数据" in result.document.text and "---" not in result.document.text

@@ -190,6 +190,21 @@ def test_uncited_or_miscited_model_sentences_are_attributed_to_the_evidence_give
     assert {c.doc_id for c in answer.citations} == {"a", "b"}
 
 
+def test_a_model_sentence_may_need_a_row_and_its_header() -> None:
+    """「2020年就业率为90.34%」: the figure is in the row, the year in the header row; both are cited."""
+    text = "表2：就业计分卡\n指标\t2019年\t2020年\n就业率\t98.02\t90.34\n月收入\t3937.00\t3917.48\n"
+    head_end = text.index("就业率")
+    row_end = text.index("\n", head_end)
+    numbered = [Span("r", "报告", "r.txt", (), None, "h", 0, head_end - 1),
+                Span("r", "报告", "r.txt", (), None, "r1", head_end, row_end)]
+    [claim] = claims_from_reply("2020年就业率为90.34%。", numbered, {"r": text})
+    assert [span.chunk_id for span in claim.spans] == ["h", "r1"]
+    answer = assemble("q", [claim], {"r": text}, generator="llm", started=0.0)
+    assert not answer.refused and answer.text == "2020年就业率为90.34%。[1][2]"
+    [wrong_year] = claims_from_reply("2021年就业率为90.34%。", numbered, {"r": text})
+    assert wrong_year.spans == ()
+
+
 def test_draft_is_cited_within_length_and_exports_to_word(assistant: Assistant, tmp_path: Path) -> None:
     draft = assistant.draft("医学美容技术产业学院", template="案例", max_chars=200)
     assert not draft.refused

@@ -271,11 +271,16 @@ def render(unit: Unit, evidence: Evidence) -> Claim:
     span = Span.of(unit.chunk, passage.title, passage.source, unit.start, unit.end)
     joiner = "\n" if evidence.question.kind == "list" else ""
     if unit.is_row:
-        text, with_header = render_row(unit, evidence.question)
+        question = evidence.question
+        found = caption_span(unit, evidence)
+        # a caption naming the asked year (表1：2020年学院招生总体情况) is said and cited with the row
+        cite_caption = found is not None and any(y in unit.row.caption for y in question.years)  # type: ignore[union-attr]
+        text, with_header = render_row(unit, question, caption_cited=cite_caption)
         spans: tuple[Span, ...] = (span,)
         if with_header and unit.header is not None:
-            header = Span.of(unit.header, passage.title, passage.source)
-            spans = (header, span)
+            spans = (Span.of(unit.header, passage.title, passage.source), span)
+        if cite_caption and found is not None:
+            spans = (Span.of(unit.header or unit.chunk, passage.title, passage.source, *found), *spans)
         return Claim(text, spans, joiner)
     start, end = narrow(unit, evidence.question)
     text = _one_line(evidence.texts[unit.doc_id][start:end])
@@ -290,8 +295,20 @@ def _one_line(text: str) -> str:
     return re.sub(r"[ \t]{2,}", " ", text).strip()
 
 
-def render_row(unit: Unit, question: Question) -> tuple[str, bool]:
-    """A table row as a sentence, and whether the header rows must be cited (a year in a header)."""
+def caption_span(unit: Unit, evidence: Evidence) -> tuple[int, int] | None:
+    """Where a table row's caption stands, when it sits just above the table's header rows."""
+    if unit.row is None or not unit.row.caption:
+        return None
+    head = unit.header or unit.chunk
+    text = evidence.texts[unit.doc_id]
+    start = text.rfind(unit.row.caption, max(0, head.start - 200), head.start)
+    return (start, start + len(unit.row.caption)) if start >= 0 else None
+
+
+def render_row(unit: Unit, question: Question, caption_cited: bool = False) -> tuple[str, bool]:
+    """A table row as a sentence, and whether the header rows must be cited (a year in a header).
+
+    The caption leads the sentence when it is cited too, or when its figures are in the quotes."""
     row = unit.row
     assert row is not None
     unit_of_row = next((v for h, v in row.labels if h in ("单位", "计量单位")), "")
@@ -319,6 +336,6 @@ def render_row(unit: Unit, question: Question) -> tuple[str, bool]:
     caption = _CAPTION_NUMBER.sub("", row.caption).strip()
     if caption:
         quotes = [unit.text] + ([unit.header.text] if with_header and unit.header else [])
-        if not ungrounded_numbers(caption, quotes):
+        if caption_cited or not ungrounded_numbers(caption, quotes):
             sentence = f"{caption}中，{sentence}"
     return sentence, with_header

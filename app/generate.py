@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from app.compose import REFUSAL, Claim, Span, assemble, citation_for, refusal
 from app.evidence import Evidence, Unit, analyse, gather, support
-from app.extractive import render_row, select
+from app.extractive import caption_span, render_row, select
 from app.records import Answer
 from app.verify import MARKER, answer_sentences, markers, number_forms
 from index.hybrid import Filters, HybridRetriever
@@ -190,12 +190,9 @@ MAX_SOURCES = 3  # passages one sentence may be attributed to (a row, its header
 
 def _table_head(evidence: Evidence, unit: Unit, title: str, source: str) -> Span:
     """A table's caption (when it sits just above) and header rows: what a row's figures mean."""
-    assert unit.header is not None and unit.row is not None
-    header = unit.header
-    text = evidence.texts[unit.doc_id]
-    caption = unit.row.caption
-    start = text.rfind(caption, max(0, header.start - 200), header.start) if caption else -1
-    return Span.of(header, title, source, start if start >= 0 else header.start, header.end)
+    assert unit.header is not None
+    found = caption_span(unit, evidence)
+    return Span.of(unit.header, title, source, found[0] if found else unit.header.start, unit.header.end)
 
 
 def claims_from_reply(reply: str, numbered: Sequence[Span], texts: dict[str, str]) -> list[Claim]:

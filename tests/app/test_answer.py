@@ -64,6 +64,14 @@ REPORT = """示范学院质量年度报告
 2021年3月，学院与企业联合成立医学美容技术产业学院，探索现代学徒制人才培养。
 医学美容技术产业学院一是共建实训基地，二是共同开发课程。
 医学美容技术产业学院2020年招收现代学徒制学生50人，实际录取17人。
+
+4.校区招生
+
+表3：2020年各校区招生情况
+
+校区	计划招生（人）	报到率（%）
+北校区	2100	94.40
+南校区	1800	89.60
 """
 
 
@@ -203,6 +211,15 @@ def test_a_model_sentence_may_need_a_row_and_its_header() -> None:
     assert not answer.refused and answer.text == "2020年就业率为90.34%。[1][2]"
     [wrong_year] = claims_from_reply("2021年就业率为90.34%。", numbered, {"r": text})
     assert wrong_year.spans == ()
+
+
+def test_a_caption_naming_the_year_is_said_and_cited(assistant: Assistant) -> None:
+    """The year is only in the caption (表3：2020年各校区招生情况): the answer says it and cites it."""
+    answer = assistant.ask("2020年北校区报到率是多少？")
+    assert not answer.refused
+    assert answer.text.startswith("2020年各校区招生情况中，北校区") and "94.40%" in answer.text
+    assert [c.quote for c in answer.citations] == ["表3：2020年各校区招生情况", "北校区\t2100\t94.40"]
+    assert_grounded(assistant, answer)
 
 
 def test_draft_is_cited_within_length_and_exports_to_word(assistant: Assistant, tmp_path: Path) -> None:

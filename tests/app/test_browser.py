@@ -112,9 +112,11 @@ def test_ask_cite_draft_and_upload_in_a_real_browser(server: str, artifacts: Pat
             page.screenshot(path=str(artifacts / "1-answer.png"), full_page=True)
 
             # the citation opens its source, the quoted span highlighted
-            link = chat.locator('a[href^="#zk-src-"]').first
-            target = link.get_attribute("href")
-            assert target is not None
+            links = chat.locator('a[href^="#zk-src-"]')
+            targets = [links.nth(i).get_attribute("href") or "" for i in range(links.count())]
+            # the citation whose quote holds the figure (the caption is cited too)
+            target = next(t for t in targets if "92.12" in (page.locator(f"{t} mark").text_content() or ""))
+            link = chat.locator(f'a[href="{target}"]')
             page.locator(target).evaluate("el => el.classList.remove('zk-active')")
             link.click()
             source = page.locator(target)

@@ -8,6 +8,7 @@ vocational education whole (「现代学徒制」 stays one token as well as 「
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Iterable
@@ -36,6 +37,8 @@ class ChineseTokenizer:
         self._terms = tuple(dict.fromkeys((*DOMAIN_TERMS, *(fold(t) for t in extra_terms))))
         self._long_terms = tuple(t for t in self._terms if len(t) >= 4)
         self._jieba: Any = None
+        # Answering tokenizes the same passages' sentences question after question: remember them.
+        self._cached_tokens = functools.lru_cache(maxsize=8192)(self._tokens)
 
     def _tokenizer(self) -> Any:
         if self._jieba is None:
@@ -50,6 +53,9 @@ class ChineseTokenizer:
 
     def tokens(self, text: str) -> list[str]:
         """Search-mode tokens of ``text``: words and their sub-words, no punctuation or spaces."""
+        return list(self._cached_tokens(text))
+
+    def _tokens(self, text: str) -> tuple[str, ...]:
         folded = fold(text)
         out: list[str] = []
         for token in self._tokenizer().cut_for_search(folded):
@@ -60,7 +66,7 @@ class ChineseTokenizer:
                 # jieba's search mode adds only 2- and 3-character parts; add longer domain terms
                 # inside a long word too (产教融合 and 实训基地 inside 产教融合实训基地).
                 out.extend(term for term in self._long_terms if term in token and term != token)
-        return out
+        return tuple(out)
 
 
 def fold(text: str) -> str:

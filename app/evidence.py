@@ -41,6 +41,13 @@ _LIST = re.compile(
 _WRITE = re.compile(r"写一段|写一篇|写[个份]|起草|撰写|拟写|帮我写|写清|小结|总结一段|草拟")
 _QUANTITY = re.compile(r"多少|几[个名人门项次所家批届]|[占为达]?(?:比例|比率|百分之)|人数|数量|金额|总量")
 _YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})(?!\d)")
+# 「一年中什么时候考核」 asks for a time: a sentence stating one (每学年末, 每年3月, 学期初) answers it
+_WHEN = re.compile(r"什么时候|何时|什么时间|哪个时间|哪段时间|几月份?|时间安排")
+_TIME = re.compile(
+    r"(?:每|各|本|上|下)?(?:学年|学期|年度|季度|半年|年|月)(?:末|底|初|中旬|上旬|下旬|前|后)|"
+    r"\d{1,2}\s*月(?:\s*\d{1,2}\s*日)?|每(?:年|学年|学期|季度|月)|定期|期末"
+)
+TIME_TERM = "⟨时间⟩"  # the pseudo-term a time-asking sub-question weighs and a time-stating sentence holds
 # 「哪个地级市」「哪一个省」: the answer must name a place of that kind
 _PLACE_KIND = re.compile(r"(?:哪个|哪一个|哪座|什么)(?:地级)?(市|省|县|区)")
 _PLACE_NAME = r"[\u4e00-\u9fa5]{2,6}"
@@ -96,6 +103,11 @@ def analyse(text: str, lexical: LexicalIndex) -> Question:
         for part in re.split(r"[？?；;。！!]", text)
         if len(part.strip()) >= 4
     )
+    if _WHEN.search(text):
+        weight = max(weights.values(), default=1.0)
+        weights = {**weights, TIME_TERM: weight}
+        split = [part for part in re.split(r"[？?；;。！!]", text) if len(part.strip()) >= 4]
+        parts = tuple({**part, TIME_TERM: weight} if _WHEN.search(raw) else part for part, raw in zip(parts, split, strict=False))
     limit = length_limit(text)
     kind: QuestionKind = "write" if limit or _WRITE.search(text) else "list" if _LIST.search(text) else "fact"
     place = _PLACE_KIND.search(text)
@@ -259,6 +271,7 @@ def gather(question: Question, passages: Sequence[ScoredChunk], store: DocStore,
                 seen.add((doc_id, s, e))
                 sentence = text[s:e]
                 chunk = next((c for c in text_chunks if c.start <= s < c.end), passage.chunk)
+                time_term = frozenset({TIME_TERM}) if _TIME.search(sentence) else frozenset()
                 units.append(
                     Unit(
                         passage=rank,
@@ -266,8 +279,8 @@ def gather(question: Question, passages: Sequence[ScoredChunk], store: DocStore,
                         start=s,
                         end=e,
                         text=sentence,
-                        own=frozenset(lexical.terms(sentence)),
-                        terms=frozenset(lexical.terms(sentence)) | around(chunk),
+                        own=frozenset(lexical.terms(sentence)) | time_term,
+                        terms=frozenset(lexical.terms(sentence)) | around(chunk) | time_term,
                         chunk=chunk,
                         numbers=len(number_forms(sentence)),
                         instruction=bool(_INSTRUCTION.search(sentence)),

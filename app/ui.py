@@ -220,7 +220,8 @@ def build_ui(service: Service) -> gr.Blocks:
             if not text:
                 yield history, "", gr.update()
                 return
-            history = [*history, {"role": "user", "content": text}, {"role": "assistant", "content": "……"}]
+            waiting = "正在检索资料…" if name in ("extractive", "quote") else "正在检索资料并由模型作答（本地模型约需 10–30 秒）…"
+            history = [*history, {"role": "user", "content": text}, {"role": "assistant", "content": waiting}]
             yield history, "", gr.update()
             turn = str(next(turns))
             try:

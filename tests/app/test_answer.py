@@ -36,6 +36,12 @@ POLICY = """# 产业学院建设管理办法
 （一）合作开展专业建设。
 （二）合作推进双主体育人。
 （三）合作共建实训基地。
+
+## 第四章 考核
+
+第十条 考核进行后，考核结果作为评优评先的依据。
+
+第十一条 考核每学年末开展，具体时间另行通知。
 """
 
 # tab-separated tables, as text renditions of report PDFs have them
@@ -219,6 +225,12 @@ def test_a_caption_naming_the_year_is_said_and_cited(assistant: Assistant) -> No
     assert not answer.refused
     assert answer.text.startswith("2020年各校区招生情况中，北校区") and "94.40%" in answer.text
     assert [c.quote for c in answer.citations] == ["表3：2020年各校区招生情况", "北校区\t2100\t94.40"]
+    assert_grounded(assistant, answer)
+
+
+def test_a_when_question_gets_the_sentence_stating_a_time(assistant: Assistant) -> None:
+    answer = assistant.ask("合作考核在一年中什么时候进行？")
+    assert not answer.refused and "每学年末" in answer.text
     assert_grounded(assistant, answer)
 
 

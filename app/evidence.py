@@ -88,7 +88,15 @@ class Question:
         def share(part: dict[str, float], have: frozenset[str] | set[str]) -> float:
             return sum(w for t, w in part.items() if t in have) / (sum(part.values()) or 1.0)
 
-        return max((share(part, terms) for part in self.parts if share(part, answered) < 0.5), default=0.0)
+        def own(i: int) -> dict[str, float]:
+            # a sub-question is answered when its own words are: 「学生反馈表里…在校生」 is not
+            # answered by a 服务贡献表 row that shares only 在校生人数 with it
+            others = {t for j, part in enumerate(self.parts) if j != i for t in part}
+            return {t: w for t, w in self.parts[i].items() if t not in others} or self.parts[i]
+
+        return max(
+            (share(part, terms) for i, part in enumerate(self.parts) if share(own(i), answered) < 0.5), default=0.0
+        )
 
 
 def _content_terms(text: str, lexical: LexicalIndex) -> tuple[str, ...]:

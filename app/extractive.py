@@ -332,7 +332,7 @@ def render_row(unit: Unit, question: Question, caption_cited: bool = False) -> t
     label = "、".join(dict.fromkeys(labels))
     body = "，".join(parts)
     sentence = f"{label}：{body}" if label and body else label or body
-    with_header = any(re.search(r"\d", h) for h, _ in figures)
+    with_header = any(number_forms(h) for h, _ in figures)  # 2020年, and 一年级 too
     caption = _CAPTION_NUMBER.sub("", row.caption).strip()
     if caption:
         quotes = [unit.text] + ([unit.header.text] if with_header and unit.header else [])

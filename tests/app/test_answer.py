@@ -78,6 +78,17 @@ REPORT = """示范学院质量年度报告
 校区	计划招生（人）	报到率（%）
 北校区	2100	94.40
 南校区	1800	89.60
+
+5.学生反馈表
+
+指标	单位	一年级	二年级
+全日制在校生人数	人	7241	3848
+参与社团的学生人数	人	6300	2000
+
+6.服务贡献表
+
+指标	单位	2019年	2020年
+全日制在校生人数	人	11315	14905
 """
 
 
@@ -231,6 +242,16 @@ def test_a_caption_naming_the_year_is_said_and_cited(assistant: Assistant) -> No
 def test_a_when_question_gets_the_sentence_stating_a_time(assistant: Assistant) -> None:
     answer = assistant.ask("合作考核在一年中什么时候进行？")
     assert not answer.refused and "每学年末" in answer.text
+    assert_grounded(assistant, answer)
+
+
+def test_grade_headers_are_figures_and_their_header_row_is_cited(assistant: Assistant) -> None:
+    """一年级, 二年级 in the rendered row read as figures (1, 2): the header row holding them is
+    cited with the row, or strict verification would drop the sentence."""
+    answer = assistant.ask("学生反馈表里一年级和二年级的全日制在校生各多少人？")
+    assert not answer.refused
+    assert "一年级7241人" in answer.text and "二年级3848人" in answer.text
+    assert "指标\t单位\t一年级\t二年级" in [c.quote for c in answer.citations]
     assert_grounded(assistant, answer)
 
 

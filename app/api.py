@@ -12,6 +12,7 @@ serves the same records.
 
 from __future__ import annotations
 
+import threading
 from types import TracebackType
 
 from app.draft import Drafter, load_templates
@@ -32,14 +33,16 @@ class Assistant:
         self.retriever = make_retriever(self.settings, self.index)
         self.default_generator = generator or self.settings.generator
         self._generators: dict[str, Generator] = {}
+        self._making = threading.Lock()
         self.drafter = Drafter(ExtractiveGenerator(self.retriever, top_k=self.settings.top_k), load_templates(self.settings.home))
         self.generator(self.default_generator)  # an unknown name fails here, not at the first question
 
     def generator(self, name: str | None = None) -> Generator:
         name = name or self.default_generator
-        if name not in self._generators:
-            self._generators[name] = make_generator(name, self.retriever, self.settings)
-        return self._generators[name]
+        with self._making:  # the app asks from several threads
+            if name not in self._generators:
+                self._generators[name] = make_generator(name, self.retriever, self.settings)
+            return self._generators[name]
 
     def ask(self, question: str, generator: str | None = None, filters: Filters | None = None) -> Answer:
         return self.generator(generator).answer(question, filters)

@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import re
+import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import replace
@@ -92,6 +93,7 @@ class LLMGenerator:
         self.name = name
         self._llm_factory = llm
         self._llm: LLM | None = None
+        self._loading = threading.Lock()
         self.retriever = retriever
         self.top_k = top_k
         self.evidence_chars = evidence_chars
@@ -99,9 +101,10 @@ class LLMGenerator:
 
     @property
     def llm(self) -> LLM:
-        if self._llm is None:
-            self._llm = self._llm_factory()
-        return self._llm
+        with self._loading:  # two first questions at once load the model once
+            if self._llm is None:
+                self._llm = self._llm_factory()
+            return self._llm
 
     def answer(self, question: str, filters: Filters | None = None) -> Answer:
         from llama_index.core.base.llms.types import ChatMessage, MessageRole

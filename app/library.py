@@ -37,6 +37,10 @@ _UNSAFE = re.compile(r"[^\w\u4e00-\u9fff（）()《》〔〕【】.\-]+")
 class UploadError(ZhikuError):
     """An upload refused before anything was stored: wrong type, too large, empty."""
 
+    def __init__(self, message: str, reason: str) -> None:
+        super().__init__(message)
+        self.reason = reason  # unsupported | too_large | empty | unreadable
+
 
 @dataclass(frozen=True)
 class DocumentRow:
@@ -71,6 +75,7 @@ class UploadOutcome:
     name: str  # as the client called it (shown back, never used as a path)
     outcome: str  # added | replaced | unchanged | moved | duplicate | rejected | failed
     message: str
+    reason: str = ""  # why a file was rejected: unsupported | too_large | empty | unreadable
     doc_id: str | None = None
     title: str | None = None
     chunks: int = 0
@@ -94,18 +99,21 @@ def safe_name(name: str) -> str:
     return f"{stem[:80]}{suffix}"
 
 
+def too_large(name: str, max_bytes: int) -> UploadError:
+    limit = max_bytes / 2**20
+    return UploadError(f"{name}: 文件过大，上限为 {limit:.0f} MB (file too large; the limit is {limit:.0f} MB, "
+                       "setting max_upload_mb)", "too_large")
+
+
 def check_upload(name: str, size: int, max_bytes: int) -> None:
     """Refuse a file zhiku would not read or that is too large, with a message saying why."""
     suffix = Path(safe_name(name)).suffix
     if suffix not in SUPPORTED_SUFFIXES:
-        raise UploadError(f"{name}: {unsupported_message(suffix)}")
+        raise UploadError(f"{name}: {unsupported_message(suffix)}", "unsupported")
     if size == 0:
-        raise UploadError(f"{name}: 文件为空 (the file is empty)")
+        raise UploadError(f"{name}: 文件为空 (the file is empty)", "empty")
     if size > max_bytes:
-        raise UploadError(
-            f"{name}: 文件过大（{size / 2**20:.1f} MB），上限为 {max_bytes / 2**20:.0f} MB "
-            f"(file too large; the limit is {max_bytes / 2**20:.0f} MB, setting max_upload_mb)"
-        )
+        raise too_large(name, max_bytes)
 
 
 class Library:
@@ -127,20 +135,30 @@ class Library:
         file does not stop the others."""
         outcomes: dict[int, UploadOutcome] = {}
         stored: dict[int, Path] = {}
-        for i, (name, path) in enumerate(files):
-            try:
-                check_upload(name, path.stat().st_size, self.max_bytes)
-            except (UploadError, OSError) as error:
-                outcomes[i] = UploadOutcome(name, "rejected", str(error))
-                continue
-            target = self.uploads / secrets.token_hex(8) / safe_name(name)
-            target.parent.mkdir(parents=True)
-            shutil.copyfile(path, target)
-            stored[i] = target
-        if stored:
-            with self._lock:
-                report = self._index.update(list(stored.values()), make_chunker(self.settings), on_file=on_file)
-            outcomes.update(self._outcomes(files, stored, report))
+        try:
+            for i, (name, path) in enumerate(files):
+                try:
+                    check_upload(name, path.stat().st_size, self.max_bytes)
+                except UploadError as error:
+                    outcomes[i] = UploadOutcome(name, "rejected", str(error), error.reason)
+                    if on_file:
+                        on_file(1)
+                    continue
+                except OSError as error:
+                    outcomes[i] = UploadOutcome(name, "rejected", f"{name}: 无法读取 (cannot read): {error}", "unreadable")
+                    continue
+                target = self.uploads / secrets.token_hex(8) / safe_name(name)
+                stored[i] = target
+                target.parent.mkdir(parents=True)
+                shutil.copyfile(path, target)
+            if stored:
+                with self._lock:
+                    report = self._index.update(list(stored.values()), make_chunker(self.settings), on_file=on_file)
+                outcomes.update(self._outcomes(files, stored, report))
+        except BaseException:
+            for target in stored.values():  # an error midway: no stored copy stays behind
+                shutil.rmtree(target.parent, ignore_errors=True)
+            raise
         return [outcomes[i] for i in range(len(files))]
 
     def _outcomes(
@@ -157,7 +175,7 @@ class Library:
                 doc_id, title, chunks, warnings = item.doc_id, item.title, item.chunks, item.warnings
             outcomes[by_path[path]] = UploadOutcome(
                 name, outcome, f"已导入 《{title}》，{chunks} 个片段 (indexed, {chunks} chunks)",
-                doc_id, title, chunks, tuple(warnings),
+                doc_id=doc_id, title=title, chunks=chunks, warnings=tuple(warnings),
             )
         for path, original in report.duplicates:
             outcomes[by_path[path]] = UploadOutcome(

@@ -19,22 +19,23 @@ from __future__ import annotations
 
 import secrets
 import tempfile
-import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlparse
 
 from fastapi import Depends, FastAPI, File, Request, UploadFile
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from app.api import Assistant
-from app.library import Library, UploadError, UploadOutcome
+from app.library import Library, UploadOutcome, too_large
 from app.settings import Settings
 from index.hybrid import Filters
 from ingest.errors import SettingsError, ZhikuError
 
 MAX_QUESTION_CHARS = 2000
+MAX_UPLOAD_FILES = 20  # per request
 
 
 class ApiError(Exception):
@@ -64,12 +65,10 @@ class Service:
         self.assistant = assistant or Assistant(settings)
         self.library = Library(settings, self.assistant.index)
         self.exports = settings.home / "exports"
-        self._warm = threading.Lock()
 
     def warm_up(self) -> None:
         """Load the embedder and the tokenizers before the first user waits for them."""
-        with self._warm:
-            self.assistant.ask("职业教育")
+        self.assistant.ask("职业教育")
 
     def filters(self, doc_ids: Sequence[str] | None) -> Filters | None:
         if not doc_ids:
@@ -137,7 +136,32 @@ def create_api(service: Service) -> FastAPI:
     async def zhiku_error(_: Request, error: ZhikuError) -> JSONResponse:
         return JSONResponse({"error": str(error)}, status_code=400)
 
-    guarded = [Depends(token)]
+    def same_site(request: Request) -> None:
+        # A page on another site can make a staff member's browser post to this server (a form
+        # needs no CORS preflight): refuse writes that a browser marks as coming from elsewhere.
+        origin = request.headers.get("origin")
+        fetch_site = request.headers.get("sec-fetch-site")
+        foreign = fetch_site in ("cross-site", "same-site") or (
+            origin is not None and urlparse(origin).netloc != request.headers.get("host", "")
+        )
+        if foreign:
+            raise ApiError(403, "拒绝来自其他网站的请求 (cross-site requests are refused)")
+
+    @api.middleware("http")
+    async def body_limit(request: Request, call_next: Any) -> Any:
+        # checked on the headers, before the multipart body is spooled to disk
+        if request.method == "POST" and request.url.path.rstrip("/") == "/api/documents":
+            length = request.headers.get("content-length", "")
+            if not length.isdigit():
+                return JSONResponse({"error": "上传请求需要 Content-Length (uploads need a Content-Length)"}, status_code=411)
+            if int(length) > service.library.max_bytes * MAX_UPLOAD_FILES + 2**20:
+                limit = service.library.max_bytes / 2**20
+                return JSONResponse({"error": f"上传内容过大：每个文件上限 {limit:.0f} MB，每次最多 {MAX_UPLOAD_FILES} 个文件 "
+                                              f"(request too large: {limit:.0f} MB per file, {MAX_UPLOAD_FILES} files)"},
+                                    status_code=413)
+        return await call_next(request)
+
+    guarded = [Depends(token), Depends(same_site)]
 
     @api.get("/api/health")
     def health() -> dict[str, Any]:
@@ -157,6 +181,8 @@ def create_api(service: Service) -> FastAPI:
 
     @api.post("/api/documents", dependencies=guarded)
     def upload(files: list[UploadFile] = File(...)) -> JSONResponse:  # noqa: B008 - FastAPI's idiom
+        if len(files) > MAX_UPLOAD_FILES:
+            raise ApiError(400, f"每次最多上传 {MAX_UPLOAD_FILES} 个文件 (at most {MAX_UPLOAD_FILES} files per request)")
         outcomes = _receive(service.library, files)
         status = 200 if any(o.ok for o in outcomes) else _failure_status(outcomes)
         return JSONResponse({"files": [o.to_dict() for o in outcomes]}, status_code=status)
@@ -184,25 +210,24 @@ def _receive(library: Library, files: Sequence[UploadFile]) -> list[UploadOutcom
                         break
                     handle.write(chunk)
             if size > library.max_bytes:
-                early[i] = UploadOutcome(name, "rejected", str(_too_large(name, library.max_bytes)))
+                early[i] = UploadOutcome(name, "rejected", str(too_large(name, library.max_bytes)), "too_large")
                 continue
             received.append((name, path))
         added = iter(library.add(received))
         return [early[i] if i in early else next(added) for i in range(len(files))]
 
 
-def _too_large(name: str, max_bytes: int) -> UploadError:
-    return UploadError(f"{name}: 文件过大，上限为 {max_bytes / 2**20:.0f} MB (file too large; limit {max_bytes / 2**20:.0f} MB)")
-
-
 def _failure_status(outcomes: Sequence[UploadOutcome]) -> int:
+    """The status of an upload where no file got in: what all of them have in common."""
+    reasons = {o.reason for o in outcomes}
+    kinds = {o.outcome for o in outcomes}
     if not outcomes:
         return 400
-    if all("过大" in o.message for o in outcomes):
+    if reasons == {"too_large"}:
         return 413
-    if all(o.outcome == "rejected" for o in outcomes):
-        return 415 if any("格式" in o.message for o in outcomes) else 400
-    return 409 if all(o.outcome == "duplicate" for o in outcomes) else 422
+    if kinds == {"rejected"}:
+        return 415 if "unsupported" in reasons else 400
+    return 409 if kinds == {"duplicate"} else 422
 
 
 def build_app(settings: Settings, assistant: Assistant | None = None) -> tuple[FastAPI, Service]:

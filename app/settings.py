@@ -62,6 +62,10 @@ class Settings:
     max_upload_mb: float = 50.0
 
     def __post_init__(self) -> None:
+        for name in ("host", "users", "api_token", "llm_base_url", "llm_model", "llm_api_key", "generator", "local_model"):
+            value = getattr(self, name)
+            if value is not None and not isinstance(value, str):
+                raise SettingsError(f"{name} 必须是字符串 (must be a string, quote it in zhiku.toml), got {value!r}")
         if not 50 <= self.chunk_max_chars <= 4000:
             raise SettingsError(f"chunk_max_chars 必须在 50 到 4000 之间 (must be 50..4000), got {self.chunk_max_chars}")
         if not 1 <= self.top_k <= 100:

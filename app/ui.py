@@ -8,9 +8,11 @@ rendered with the answer, so a click needs no round trip to the server.
 
 from __future__ import annotations
 
+import contextlib
 import html
 import itertools
 import re
+import shutil
 import tempfile
 import time
 from collections.abc import Iterator, Sequence
@@ -21,6 +23,7 @@ import gradio as gr
 from fastapi import FastAPI
 
 from app.export import export
+from app.library import safe_name
 from app.records import Answer, Citation
 from app.verify import MARKER, answer_sentences
 
@@ -28,6 +31,8 @@ if TYPE_CHECKING:
     from app.server import Service
 
 CONTEXT_CHARS = 160  # document text shown either side of a quote in the source panel
+MAX_TURNS_KEPT = 20  # earlier answers whose sources stay in the panel (hidden until clicked)
+EXPORTS_KEPT_SECONDS = 86400  # drafts exported for download are removed after a day
 GENERATOR_LABELS = {
     "extractive": "抽取式（离线，默认）extractive",
     "quote": "原文摘录 quote",
@@ -69,9 +74,24 @@ document.addEventListener("click", function (event) {
 # ---------------------------------------------------------------------------- rendering
 
 
+_MARKDOWN = str.maketrans({c: f"&#{ord(c)};" for c in "[]()!*_`#~|\\"})
+
+
+def _escape(text: str) -> str:
+    """Document text for the chat: neither HTML nor Markdown in it takes effect (a document line
+    「[通知](https://…)」 stays text, never a link in someone's answer)."""
+    return html.escape(text).translate(_MARKDOWN)
+
+
 def _cite_links(text: str, turn: str) -> str:
     """Escaped answer text with each [n] as a link to its source."""
-    return MARKER.sub(lambda m: _links(m.group(0), turn), html.escape(text))
+    out, last = [], 0
+    for match in MARKER.finditer(text):
+        out.append(_escape(text[last : match.start()]))
+        out.append(_links(match.group(0), turn))
+        last = match.end()
+    out.append(_escape(text[last:]))
+    return "".join(out)
 
 
 def _links(marker: str, turn: str) -> str:
@@ -83,12 +103,12 @@ def answer_pieces(answer: Answer, turn: str) -> list[str]:
     """The answer as HTML, one piece per sentence (the chat streams them in)."""
     if answer.refused:
         closest = "".join(
-            f'<li><a href="#zk-src-{turn}-{c.n}">[{c.n}]</a> 《{html.escape(c.title)}》'
-            f"{html.escape(' › '.join(c.section_path))}</li>"
+            f'<li><a href="#zk-src-{turn}-{c.n}">[{c.n}]</a> 《{_escape(c.title)}》'
+            f"{_escape(' › '.join(c.section_path))}</li>"
             for c in answer.closest
         )
         tail = f'<ul class="zk-closest">{closest}</ul>' if closest else ""
-        return [html.escape(answer.text), tail]
+        return [_escape(answer.text), tail]
     sentences = answer_sentences(answer.text) or [answer.text]
     return [_cite_links(sentence, turn) for sentence in sentences]
 
@@ -165,7 +185,8 @@ def build_ui(service: Service) -> gr.Blocks:
         cited = answer.closest if answer.refused else answer.citations
         return {d: t for d in {c.doc_id for c in cited} if (t := texts_of(d)) is not None}
 
-    with gr.Blocks(title="智库 zhiku", analytics_enabled=False) as blocks:
+    # Gradio's own copies of uploads are deleted after a day (checked hourly); ours are in uploads/
+    with gr.Blocks(title="智库 zhiku", analytics_enabled=False, delete_cache=(3600, 86400)) as blocks:
         gr.Markdown("## 智库 zhiku · 职业院校政策与报告知识助手\n每句回答都标注出处；点击 [n] 查看原文。")
         with gr.Tab("问答 Chat", id="chat"), gr.Row():
             with gr.Column(scale=3):
@@ -214,35 +235,38 @@ def build_ui(service: Service) -> gr.Blocks:
         # ------------------------------------------------------------------ chat
 
         def respond(
-            text: str, history: list[dict[str, Any]], name: str, doc_ids: list[str] | None
+            text: str, history: list[dict[str, Any]], name: str, doc_ids: list[str] | None, earlier: list[str]
         ) -> Iterator[tuple[Any, ...]]:
             text = (text or "").strip()
             if not text:
-                yield history, "", gr.update()
+                yield history, "", gr.update(), earlier
                 return
             waiting = "正在检索资料…" if name in ("extractive", "quote") else "正在检索资料并由模型作答（本地模型约需 10–30 秒）…"
             history = [*history, {"role": "user", "content": text}, {"role": "assistant", "content": waiting}]
-            yield history, "", gr.update()
+            yield history, "", gr.update(), earlier
             turn = str(next(turns))
             try:
                 answer = Answer.from_dict(service.ask(text, name, doc_ids))
             except Exception as error:  # shown to the user, never a broken chat
-                history[-1] = {"role": "assistant", "content": f"出错了：{html.escape(str(error))}"}
-                yield history, "", gr.update()
+                history[-1] = {"role": "assistant", "content": f"出错了：{_escape(str(error))}"}
+                yield history, "", gr.update(), earlier
                 return
-            panel = sources_html(answer, texts_for(answer), turn, "zk-chat-src") or HINT
+            current = sources_html(answer, texts_for(answer), turn, "zk-chat-src")
+            earlier = [*earlier, current.replace(" zk-active", "")][-MAX_TURNS_KEPT:]
+            panel = (current + "".join(reversed(earlier[:-1]))) or HINT
             shown = ""
             for piece in answer_pieces(answer, turn):
                 shown += piece
                 history[-1] = {"role": "assistant", "content": shown}
-                yield history, "", panel
+                yield history, "", panel, earlier
                 time.sleep(0.02)
             footer = f'<div class="zk-meta">（{html.escape(answer.generator)}，{answer.seconds:.2f} 秒）</div>'
             history[-1] = {"role": "assistant", "content": shown + footer}
-            yield history, "", panel
+            yield history, "", panel, earlier
 
-        question.submit(respond, [question, chatbot, generator, documents], [chatbot, question, sources],
-                        concurrency_limit=4, concurrency_id="answer")
+        earlier_sources = gr.State([])  # this session's earlier source panels, so old citations still open
+        question.submit(respond, [question, chatbot, generator, documents, earlier_sources],
+                        [chatbot, question, sources, earlier_sources], concurrency_limit=4, concurrency_id="answer")
 
         # ------------------------------------------------------------------ drafting
 
@@ -257,8 +281,9 @@ def build_ui(service: Service) -> gr.Blocks:
             body = "".join(f"<p>{_cite_links(p, turn)}</p>" for p in answer.text.split("\n") if p.strip())
             panel = sources_html(answer, texts_for(answer), turn, "zk-draft-src")
             title = f"{subject.strip()}（{name}）"
+            _prune(exports)
             folder = Path(tempfile.mkdtemp(prefix="draft-", dir=_ensure(exports)))
-            stem = _file_stem(title)
+            stem = safe_name(f"{title}.docx").removesuffix(".docx")
             docx = export(answer, folder / f"{stem}.docx", title=title)
             markdown = export(answer, folder / f"{stem}.md", title=title)
             return body, str(docx), str(markdown), panel
@@ -285,14 +310,18 @@ def build_ui(service: Service) -> gr.Blocks:
                 done += n
                 progress((done, total), desc="导入中 ingesting", unit="file")
 
-            outcomes = service.library.add([(Path(f).name, Path(f)) for f in files], on_file=step)
+            # only files Gradio itself received: a client may name any path in the request
+            received = [Path(f) for f in files if _is_upload(Path(f))]
+            if len(received) != len(files):
+                raise gr.Error("只能导入上传的文件 (only uploaded files can be ingested)")
+            outcomes = service.library.add([(f.name, f) for f in received], on_file=step)
             lines = [("✓ " if o.ok else "✗ ") + f"**{html.escape(o.name)}**：{html.escape(o.message)}"
                      + ("".join(f"\n  - ⚠ {html.escape(w)}" for w in o.warnings)) for o in outcomes]
             return ("\n".join(f"- {line}" for line in lines), None, *refreshed())
 
         library_outputs = [table, documents, draft_docs, remove_choice]
         upload_button.click(ingest, [upload], [upload_result, upload, *library_outputs],
-                            concurrency_limit=1, concurrency_id="library")
+                            concurrency_limit=1, concurrency_id="library", api_visibility="private")
 
         def remove(doc_id: str | None) -> tuple[Any, ...]:
             if not doc_id:
@@ -301,7 +330,7 @@ def build_ui(service: Service) -> gr.Blocks:
             return (f"已删除 removed 《{html.escape(row.title)}》", *refreshed())
 
         remove_button.click(remove, [remove_choice], [upload_result, *library_outputs],
-                            concurrency_limit=1, concurrency_id="library")
+                            concurrency_limit=1, concurrency_id="library", api_visibility="private")
 
         def reindex(progress: gr.Progress = gr.Progress()) -> tuple[Any, ...]:  # noqa: B008
             total = sum(row.chunks for row in service.library.documents())
@@ -316,18 +345,33 @@ def build_ui(service: Service) -> gr.Blocks:
             return (f"已重建索引：{report.embedded} 个片段 (re-indexed {report.embedded} chunks)", *refreshed())
 
         reindex_button.click(reindex, None, [upload_result, *library_outputs], concurrency_limit=1,
-                             concurrency_id="library")
+                             concurrency_id="library", api_visibility="private")
         blocks.load(refreshed, None, library_outputs)
     return blocks
+
+
+def _is_upload(path: Path) -> bool:
+    """Whether ``path`` lies in Gradio's upload folder (where the files a browser sent are kept)."""
+    from gradio.utils import get_upload_folder
+
+    try:
+        return path.resolve().is_relative_to(Path(get_upload_folder()).resolve())
+    except OSError:
+        return False
+
+
+def _prune(exports: Path) -> None:
+    """Remove exported drafts older than ``EXPORTS_KEPT_SECONDS``."""
+    cutoff = time.time() - EXPORTS_KEPT_SECONDS
+    for folder in exports.glob("draft-*") if exports.is_dir() else ():
+        with contextlib.suppress(OSError):
+            if folder.stat().st_mtime < cutoff:
+                shutil.rmtree(folder)
 
 
 def _ensure(folder: Path) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     return folder
-
-
-def _file_stem(title: str) -> str:
-    return re.sub(r"[^\w\u4e00-\u9fff（）()-]+", "_", title)[:60] or "draft"
 
 
 def mount(api: FastAPI, service: Service) -> FastAPI:
@@ -339,8 +383,12 @@ def mount(api: FastAPI, service: Service) -> FastAPI:
     blocks.queue(default_concurrency_limit=2, max_size=64)
     theme = gr.themes.Default(font=["system-ui", "PingFang SC", "Microsoft YaHei", "sans-serif"],
                               font_mono=["ui-monospace", "monospace"])  # no web fonts: works offline
-    return gr.mount_gradio_app(
+    mounted = gr.mount_gradio_app(
         api, blocks, path="", auth=settings.user_logins() or None, auth_message="智库 zhiku：请登录 (please log in)",
         max_file_size=f"{int(settings.max_upload_mb)}mb", allowed_paths=[str(_ensure(service.exports))],
         footer_links=[], ssr_mode=False, theme=theme, css=CSS, head=HEAD, show_error=True,
     )
+    # Gradio checks that a file input names a file a browser uploaded (not any path on the server)
+    # only for apps it considers launched; a mounted app is never marked so. Mark it.
+    blocks.has_launched = True
+    return mounted

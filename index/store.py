@@ -11,10 +11,10 @@ different embedder is an error that says how to rebuild, never a silent mix of v
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlparse
 
 import numpy as np
@@ -22,6 +22,7 @@ import numpy as np
 from ingest.errors import SettingsError, ZhikuError
 
 COLLECTION = "zhiku_chunks"
+_T = TypeVar("_T")
 
 
 class EmbedderMismatchError(ZhikuError):
@@ -80,8 +81,19 @@ class ChromaStore:
         with contextlib.suppress(Exception):
             self._client.delete_collection(COLLECTION)
 
+    def _call(self, action: Callable[[Any], _T]) -> _T:
+        """``action(collection)``; when the collection was rebuilt meanwhile (`zhiku reindex` in
+        another process, the app's 重建索引), open the new one and try once more."""
+        try:
+            return action(self._collection)
+        except Exception as error:
+            if "does not exist" not in str(error) and type(error).__name__ != "NotFoundError":
+                raise
+            self._collection = self._open_collection()
+            return action(self._collection)
+
     def count(self) -> int:
-        return int(self._collection.count())
+        return int(self._call(lambda c: c.count()))
 
     def upsert(self, chunk_ids: Sequence[str], vectors: np.ndarray, metadatas: Sequence[dict[str, str]]) -> None:
         if len(chunk_ids) != len(vectors) or len(chunk_ids) != len(metadatas):
@@ -89,24 +101,24 @@ class ChromaStore:
         step = max(1, min(2000, int(self._client.get_max_batch_size())))
         for start in range(0, len(chunk_ids), step):
             end = start + step
-            self._collection.upsert(
-                ids=list(chunk_ids[start:end]), embeddings=vectors[start:end], metadatas=list(metadatas[start:end])
-            )
+            ids, batch, metas = list(chunk_ids[start:end]), vectors[start:end], list(metadatas[start:end])
+            self._call(lambda c: c.upsert(ids=ids, embeddings=batch, metadatas=metas))  # noqa: B023 - called at once
 
     def delete_docs(self, doc_ids: Collection[str]) -> None:
         if doc_ids:
-            self._collection.delete(where={"doc_id": {"$in": sorted(doc_ids)}})
+            self._call(lambda c: c.delete(where={"doc_id": {"$in": sorted(doc_ids)}}))
 
     def delete_ids(self, chunk_ids: Sequence[str]) -> None:
         for start in range(0, len(chunk_ids), 2000):
-            self._collection.delete(ids=list(chunk_ids[start : start + 2000]))
+            ids = list(chunk_ids[start : start + 2000])
+            self._call(lambda c: c.delete(ids=ids))  # noqa: B023 - called at once
 
     def ids(self) -> set[str]:
         """Every chunk id in the collection (used to reconcile after a crash)."""
         out: set[str] = set()
         offset, page = 0, 5000
         while True:
-            got = self._collection.get(include=[], limit=page, offset=offset)
+            got = self._call(lambda c: c.get(include=[], limit=page, offset=offset))  # noqa: B023 - called at once
             out.update(got["ids"])
             if len(got["ids"]) < page:
                 return out
@@ -130,17 +142,9 @@ class ChromaStore:
         where = None if not clauses else clauses[0] if len(clauses) == 1 else {"$and": clauses}
         if (doc_ids is not None and not doc_ids) or (kinds is not None and not kinds):
             return []
-        try:
-            result = self._collection.query(
-                query_embeddings=vector.reshape(1, -1), n_results=top_k, where=where, include=["distances"]
-            )
-        except Exception as error:  # rebuilt meanwhile (`zhiku reindex`, the app's 重建索引): open the new one
-            if "does not exist" not in str(error) and type(error).__name__ != "NotFoundError":
-                raise
-            self._collection = self._open_collection()
-            result = self._collection.query(
-                query_embeddings=vector.reshape(1, -1), n_results=top_k, where=where, include=["distances"]
-            )
+        result = self._call(
+            lambda c: c.query(query_embeddings=vector.reshape(1, -1), n_results=top_k, where=where, include=["distances"])
+        )
         return [VectorHit(cid, 1.0 - float(dist)) for cid, dist in zip(result["ids"][0], result["distances"][0], strict=True)]
 
 

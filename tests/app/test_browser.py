@@ -125,6 +125,15 @@ def test_ask_cite_draft_and_upload_in_a_real_browser(server: str, artifacts: Pat
             expect(source).to_contain_text("清远职业技术学院高等职业教育质量年度报告")
             page.screenshot(path=str(artifacts / "2-source.png"), full_page=True)
 
+            # a second question; the first answer's citation still opens its source
+            page.locator("#zk-question textarea").fill("合作企业投入不低于多少？")
+            page.locator("#zk-question textarea").press("Enter")
+            expect(chat).to_contain_text("300万元")
+            expect(chat.locator(".zk-meta")).to_have_count(2)
+            link.click()
+            expect(source).to_be_visible()
+            expect(source.locator("mark")).to_contain_text("92.12")
+
             # 写作: a 案例 with references, downloaded as Word
             page.get_by_role("tab", name="写作 Drafting").click()
             expect(page.locator("#zk-template input")).to_have_value("案例")

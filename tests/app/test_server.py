@@ -218,3 +218,83 @@ def test_first_start_indexes_the_corpus_once(tmp_path: Path) -> None:
         assert [d.title for d in index.documents()] == ["实训室安全管理规定"]
     finally:
         index.close()
+
+
+def test_login_and_token_settings_must_be_strings(tmp_path: Path) -> None:
+    config = tmp_path / "zhiku.toml"
+    config.write_text("api_token = 12345678\n", encoding="utf-8")
+    with pytest.raises(SettingsError, match="api_token"):
+        Settings.load(config, env={})
+    config.write_text('users = ["admin:pw"]\n', encoding="utf-8")
+    with pytest.raises(SettingsError, match="users"):
+        Settings.load(config, env={})
+
+
+def test_the_app_ingests_only_files_it_received(served: tuple[TestClient, Settings], tmp_path: Path) -> None:
+    """A client may name any path in a Gradio request: only files in Gradio's upload folder are taken."""
+    import gradio as gr
+
+    from app.server import Service
+    from app.ui import build_ui
+
+    client, settings = served
+    before = client.get("/api/documents").json()
+    payload = {"data": [[{"path": str(ROOT / "README.md"), "meta": {"_type": "gradio.FileData"}}]]}
+    called = client.post("/gradio_api/call/ingest", json=payload)
+    if called.status_code == 200:  # the request is taken, then refused: wait for its end
+        with client.stream("GET", f"/gradio_api/call/ingest/{called.json()['event_id']}") as stream:
+            events = [line for line in stream.iter_lines() if line.startswith("event:")]
+        assert "event: error" in events
+    service = Service(settings)
+    try:
+        blocks = build_ui(service)
+        ingest = next(f for f in blocks.fns.values() if f.name == "ingest")
+        outside = tmp_path / "secret.md"
+        outside.write_text("# 机密\n\n第一条 不应被导入。\n", encoding="utf-8")
+        with pytest.raises(gr.Error, match="只能导入上传的文件"):
+            ingest.fn([str(outside)])
+    finally:
+        service.close()
+    assert client.get("/api/documents").json() == before
+
+
+def test_cross_site_writes_are_refused(served: tuple[TestClient, Settings]) -> None:
+    client, _ = served
+    files = {"files": ("note.md", NOTE.encode(), "text/markdown")}
+    evil = client.post("/api/documents", files=files, headers={"Origin": "https://evil.example"})
+    assert evil.status_code == 403 and "其他网站" in evil.json()["error"]
+    marked = client.post("/api/ask", json={"question": "报到率"}, headers={"Sec-Fetch-Site": "cross-site"})
+    assert marked.status_code == 403
+    same = client.post("/api/ask", json={"question": "报到率"}, headers={"Origin": "http://testserver"})
+    assert same.status_code == 200
+
+
+def test_an_oversized_request_is_refused_before_it_is_read(served: tuple[TestClient, Settings]) -> None:
+    client, settings = served
+    headers = {"Content-Length": str(int(settings.max_upload_mb * 2**20) * 21 + 2**20 + 1),
+               "Content-Type": "multipart/form-data; boundary=x"}
+    response = client.post("/api/documents", content=b"--x--", headers=headers)
+    assert response.status_code == 413 and "过大" in response.json()["error"]
+
+
+def test_a_failed_ingest_leaves_no_stored_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from app.library import Library
+    from app.services import open_index
+
+    settings = Settings(home=tmp_path / "home")
+    index = open_index(settings)
+    library = Library(settings, index)
+    note = tmp_path / "note.md"
+    note.write_text(NOTE, encoding="utf-8")
+
+    def broken(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("vector store down")
+
+    monkeypatch.setattr(library._index, "update", broken)
+    try:
+        with pytest.raises(RuntimeError):
+            library.add([("note.md", note)])
+        assert not [p for p in (settings.home / "uploads").rglob("*") if p.is_file()]
+    finally:
+        library.close()
+        index.close()

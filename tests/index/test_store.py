@@ -119,3 +119,9 @@ def test_a_reader_follows_a_rebuilt_collection(tmp_path: Path) -> None:
     writer.upsert(["x"], vectors[:1], [{"doc_id": "e", "kind": "text"}])
     hits = reader.query(vectors[0], 3)
     assert [h.chunk_id for h in hits] == ["x"]
+    ChromaStore("test", 8, path=tmp_path, rebuild=True)  # again: now the stale handle writes
+    reader.upsert(["y"], vectors[1:2], [{"doc_id": "f", "kind": "text"}])
+    assert reader.count() == 1 and reader.ids() == {"y"}
+    ChromaStore("test", 8, path=tmp_path, rebuild=True).upsert(["z"], vectors[2:], [{"doc_id": "g", "kind": "text"}])
+    reader.delete_docs({"g"})
+    assert reader.count() == 0

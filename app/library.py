@@ -42,6 +42,10 @@ class UploadError(ZhikuError):
         self.reason = reason  # unsupported | too_large | empty | unreadable
 
 
+class UnknownDocumentError(ZhikuError):
+    """No document with that id in the library."""
+
+
 @dataclass(frozen=True)
 class DocumentRow:
     """One document as the library tab and ``GET /api/documents`` show it."""
@@ -194,7 +198,7 @@ class Library:
         with self._lock:
             doc = self._index.docstore.document(doc_id)
             if doc is None:
-                raise ZhikuError(f"资料库中没有文档 {doc_id} (no such document)")
+                raise UnknownDocumentError(f"资料库中没有文档 {doc_id} (no such document)")
             row = DocumentRow.of(doc, self.uploads)
             self._index.remove([doc_id])
         if row.uploaded:

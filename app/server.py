@@ -29,7 +29,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from app.api import Assistant
-from app.library import Library, UploadOutcome, too_large
+from app.library import Library, UnknownDocumentError, UploadOutcome, too_large
 from app.settings import Settings
 from index.hybrid import Filters
 from ingest.errors import SettingsError, ZhikuError
@@ -131,6 +131,10 @@ def create_api(service: Service) -> FastAPI:
     @api.exception_handler(ApiError)
     async def api_error(_: Request, error: ApiError) -> JSONResponse:
         return JSONResponse({"error": str(error)}, status_code=error.status)
+
+    @api.exception_handler(UnknownDocumentError)
+    async def unknown_document(_: Request, error: UnknownDocumentError) -> JSONResponse:
+        return JSONResponse({"error": str(error)}, status_code=404)
 
     @api.exception_handler(ZhikuError)
     async def zhiku_error(_: Request, error: ZhikuError) -> JSONResponse:

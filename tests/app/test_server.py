@@ -106,7 +106,7 @@ def test_upload_list_and_remove(served: tuple[TestClient, Settings]) -> None:
     assert removed.status_code == 200 and removed.json()["removed"]["title"]
     assert {d["doc_id"] for d in client.get("/api/documents").json()} == before
     assert not list((settings.home / "uploads").rglob("*.md"))
-    assert client.delete(f"/api/documents/{outcome['doc_id']}").status_code == 400
+    assert client.delete(f"/api/documents/{outcome['doc_id']}").status_code == 404
 
 
 def test_unsupported_and_oversized_uploads_are_refused_and_nothing_is_lost(served: tuple[TestClient, Settings]) -> None:

@@ -475,11 +475,15 @@ def run_ask(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
         if not assistant.index.documents():
             raise ZhikuError("索引为空 (the index is empty): 请先运行 `zhiku ingest corpus/`")
         answer = assistant.ask(question.strip(), filters=_filters(assistant.index, args.doc))
-    if args.json:
+    _write_answer(answer, args.json, out)
+    return 0
+
+
+def _write_answer(answer: Answer, as_json: bool, out: TextIO) -> None:
+    if as_json:
         out.write(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2) + "\n")
     else:
         print_answer(answer, out)
-    return 0
 
 
 def run_draft(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
@@ -497,10 +501,7 @@ def run_draft(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
         path = export(draft, Path(args.out), title=f"{args.topic}（{args.template}）")
         if not args.json:
             out.write(f"已导出 exported: {path}\n\n")
-    if args.json:
-        out.write(json.dumps(draft.to_dict(), ensure_ascii=False, indent=2) + "\n")
-    else:
-        print_answer(draft, out)
+    _write_answer(draft, args.json, out)
     return 0
 
 

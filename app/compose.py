@@ -49,6 +49,11 @@ class Span:
             chunk.end if end is None else end,
         )
 
+    def cite(self, n: int, quote: str) -> Citation:
+        """This span as citation ``n``; ``quote`` is its text (``document.text[start:end]``)."""
+        return Citation(n, self.chunk_id, self.doc_id, self.title, self.source, self.section_path, self.page,
+                        quote, self.start, self.end)
+
 
 @dataclass(frozen=True)
 class Claim:
@@ -61,34 +66,11 @@ class Claim:
 
 def citation_for(n: int, hit: ScoredChunk) -> Citation:
     """A retrieved passage, whole, as citation ``n`` (the quote generator, a refusal's closest passages)."""
-    chunk = hit.chunk
-    return Citation(
-        n=n,
-        chunk_id=chunk.chunk_id,
-        doc_id=chunk.doc_id,
-        title=hit.title,
-        source=hit.source,
-        section_path=chunk.section_path,
-        page=chunk.page,
-        quote=chunk.text,
-        start=chunk.start,
-        end=chunk.end,
-    )
+    return Span.of(hit.chunk, hit.title, hit.source).cite(n, hit.chunk.text)
 
 
 def citation(n: int, span: Span, texts: dict[str, str]) -> Citation:
-    return Citation(
-        n=n,
-        chunk_id=span.chunk_id,
-        doc_id=span.doc_id,
-        title=span.title,
-        source=span.source,
-        section_path=span.section_path,
-        page=span.page,
-        quote=texts[span.doc_id][span.start : span.end],
-        start=span.start,
-        end=span.end,
-    )
+    return span.cite(n, texts[span.doc_id][span.start : span.end])
 
 
 def check_sentence(text: str, numbers: tuple[int, ...], quotes: Sequence[str]) -> SentenceCheck:

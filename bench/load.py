@@ -41,6 +41,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench import percentile  # noqa: E402
 from eval.dataset import load_items  # noqa: E402
 
 MAX_CLIENTS = 64
@@ -52,12 +53,6 @@ KEPT_ERRORS = 5
 
 # Loopback traffic must never go through an http_proxy from the environment.
 OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-
-
-def percentile(values: Sequence[float], share: float) -> float:
-    ordered = sorted(values)
-    position = min(len(ordered) - 1, max(0, round(share * (len(ordered) - 1))))
-    return ordered[position]
 
 
 def loopback_url(url: str) -> str:

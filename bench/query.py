@@ -19,16 +19,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench import percentile  # noqa: E402
 from eval.dataset import load_items  # noqa: E402
 from index.embed import E5SmallEmbedder  # noqa: E402
 from index.hybrid import HybridRetriever  # noqa: E402
 from index.indexer import Index  # noqa: E402
-
-
-def percentile(values: Sequence[float], share: float) -> float:
-    ordered = sorted(values)
-    position = min(len(ordered) - 1, max(0, round(share * (len(ordered) - 1))))
-    return ordered[position]
 
 
 def main(argv: Sequence[str] | None = None) -> int:

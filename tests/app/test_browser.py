@@ -13,16 +13,14 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
-import subprocess
 import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import docx
 import pytest
+
+from tests.servers import free_port, running
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = "/usr/bin/chromium"
@@ -43,12 +41,6 @@ def _missing() -> str | None:
     return None
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def artifacts() -> Path:
     folder = Path(os.environ.get("ZHIKU_TEST_ARTIFACTS", ROOT / "test-artifacts")) / "browser"
@@ -67,30 +59,11 @@ def server(reports_home: Path, tmp_path_factory: pytest.TempPathFactory) -> Iter
     home = tmp_path_factory.mktemp("browser") / "home"
     shutil.copytree(reports_home, home)  # 000 and 001 of corpus/ indexed (tests/app/conftest.py)
     env = {**os.environ, "ZHIKU_HOME": str(home), "GRADIO_ANALYTICS_ENABLED": "False"}
-    zhiku = [sys.executable, "-m", "app"]
-    port = _free_port()
-    log = (home / "serve.log").open("w")
-    process = subprocess.Popen([*zhiku, "serve", "--host", "127.0.0.1", "--port", str(port), "--no-corpus"],
-                               env=env, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT)
+    port = free_port()
+    command = [sys.executable, "-m", "app", "serve", "--host", "127.0.0.1", "--port", str(port), "--no-corpus"]
     url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 180
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/api/health", timeout=5):
-                    break
-            except OSError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("zhiku serve did not start:\n" + (home / "serve.log").read_text()[-3000:]) from None
-                time.sleep(0.5)
+    with running(command, f"{url}/api/health", home / "serve.log", timeout=180, env=env, cwd=ROOT):
         yield url
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        log.close()
 
 
 def test_ask_cite_draft_and_upload_in_a_real_browser(server: str, artifacts: Path, tmp_path: Path) -> None:

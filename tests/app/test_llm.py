@@ -9,11 +9,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
-import socket
-import subprocess
 import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -25,6 +21,7 @@ from app.llm import make_llm
 from app.models import ensure_model
 from app.settings import Settings
 from ingest.errors import SettingsError
+from tests.servers import free_port, running
 
 ROOT = Path(__file__).resolve().parents[2]
 MODEL = "qwen2.5-0.5b"
@@ -91,44 +88,16 @@ def test_local_model_answers_in_chinese(model_home: Path, model_path: Path) -> N
     assert llm.complete("1+1=?").text.strip()
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def served_model(model_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """``llama_cpp.server`` serving the model; yields its base URL."""
-    port = _free_port()
+    port = free_port()
     command = [sys.executable, "-m", "llama_cpp.server", "--model", str(model_path), "--model_alias", MODEL]
     command += ["--host", "127.0.0.1", "--port", str(port), "--n_ctx", "2048"]
-    # a file, not a pipe: llama.cpp logs enough while loading to fill a pipe nobody reads
-    log_path = tmp_path_factory.mktemp("llama-server") / "server.log"
-    with log_path.open("wb") as log:
-        server = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
     base_url = f"http://127.0.0.1:{port}/v1"
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            if server.poll() is not None:
-                output = log_path.read_text(encoding="utf-8", errors="replace")
-                pytest.fail(f"llama_cpp.server exited with {server.returncode}: {output[-2000:]}")
-            try:
-                with urllib.request.urlopen(f"{base_url}/models", timeout=2):
-                    break
-            except OSError:
-                if time.monotonic() > deadline:
-                    pytest.fail("llama_cpp.server did not answer /v1/models within 120 s")
-                time.sleep(0.5)
+    log = tmp_path_factory.mktemp("llama-server") / "server.log"
+    with running(command, f"{base_url}/models", log, timeout=120):
         yield base_url
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
 
 
 @pytest.mark.slow

@@ -6,6 +6,7 @@ from __future__ import annotations
 import shutil
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -28,10 +29,19 @@ def served(reports_home: Path, tmp_path_factory: pytest.TempPathFactory) -> Iter
     home = tmp_path_factory.mktemp("served") / "home"
     shutil.copytree(reports_home, home)
     settings = Settings(home=home, max_upload_mb=1)
-    app, service = build_app(settings)
-    with TestClient(app) as client:
+    with _serving(settings) as client:
         yield client, settings
-    service.close()
+
+
+@contextmanager
+def _serving(settings: Settings) -> Iterator[TestClient]:
+    """A client of the whole app (API + Gradio) on ``settings``, closed afterwards."""
+    app, service = build_app(settings)
+    try:
+        with TestClient(app) as client:
+            yield client
+    finally:
+        service.close()
 
 
 def _texts(settings: Settings) -> Any:
@@ -154,18 +164,13 @@ def test_answers_keep_coming_while_a_file_is_ingested(served: tuple[TestClient, 
 
 
 def test_api_token_is_required_when_set(tmp_path: Path) -> None:
-    settings = Settings(home=tmp_path / "home", api_token="s3cret")
-    app, service = build_app(settings)
-    try:
-        with TestClient(app) as client:
-            assert client.get("/api/health").status_code == 200
-            denied = client.post("/api/ask", json={"question": "报到率"})
-            assert denied.status_code == 401 and "令牌" in denied.json()["error"]
-            wrong = client.get("/api/documents", headers={"Authorization": "Bearer nope"})
-            assert wrong.status_code == 401
-            assert client.get("/api/documents", headers={"Authorization": "Bearer s3cret"}).status_code == 200
-    finally:
-        service.close()
+    with _serving(Settings(home=tmp_path / "home", api_token="s3cret")) as client:
+        assert client.get("/api/health").status_code == 200
+        denied = client.post("/api/ask", json={"question": "报到率"})
+        assert denied.status_code == 401 and "令牌" in denied.json()["error"]
+        wrong = client.get("/api/documents", headers={"Authorization": "Bearer nope"})
+        assert wrong.status_code == 401
+        assert client.get("/api/documents", headers={"Authorization": "Bearer s3cret"}).status_code == 200
 
 
 def test_binding_beyond_loopback_needs_users_and_a_token(tmp_path: Path) -> None:
@@ -188,18 +193,13 @@ def test_client_file_names_never_become_paths() -> None:
 
 
 def test_the_app_asks_for_a_login_when_users_are_set(tmp_path: Path) -> None:
-    settings = Settings(home=tmp_path / "home", users="admin:pw1,staff:pw2")
-    app, service = build_app(settings)
-    try:
-        with TestClient(app) as client:
-            assert client.get("/gradio_api/login_check").status_code == 401
-            assert client.get("/config").status_code == 401
-            assert client.post("/login", data={"username": "admin", "password": "wrong"}).status_code == 400
-            assert client.post("/login", data={"username": "staff", "password": "pw2"}).status_code == 200
-            assert client.get("/gradio_api/login_check").status_code == 200
-            assert client.get("/config").status_code == 200
-    finally:
-        service.close()
+    with _serving(Settings(home=tmp_path / "home", users="admin:pw1,staff:pw2")) as client:
+        assert client.get("/gradio_api/login_check").status_code == 401
+        assert client.get("/config").status_code == 401
+        assert client.post("/login", data={"username": "admin", "password": "wrong"}).status_code == 400
+        assert client.post("/login", data={"username": "staff", "password": "pw2"}).status_code == 200
+        assert client.get("/gradio_api/login_check").status_code == 200
+        assert client.get("/config").status_code == 200
 
 
 def test_first_start_indexes_the_corpus_once(tmp_path: Path) -> None:

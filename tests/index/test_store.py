@@ -3,11 +3,7 @@
 from __future__ import annotations
 
 import shutil
-import socket
-import subprocess
 import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,16 +15,11 @@ from index.hybrid import HybridRetriever
 from index.indexer import Index
 from index.store import ChromaStore, EmbedderMismatchError
 from ingest.errors import SettingsError
+from tests.servers import free_port, running
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCS = [ROOT / "corpus" / "000_1945969dfabc08b4.txt", ROOT / "corpus" / "004_3731aaf5d8013a17.txt"]
 QUESTIONS = ["产业学院实行什么管理体制", "校企合作典型专题有哪些", "工作步骤分几个阶段"]
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
@@ -36,31 +27,12 @@ def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """``chroma run`` on 127.0.0.1, stopped when the module's tests are done."""
     chroma = shutil.which("chroma", path=str(Path(sys.executable).parent))
     assert chroma, "the chroma CLI comes with the chromadb package"
-    port = _free_port()
+    port = free_port()
     data = tmp_path_factory.mktemp("chroma_server")
-    server = subprocess.Popen(
-        [chroma, "run", "--path", str(data), "--host", "127.0.0.1", "--port", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
     url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/api/v2/heartbeat", timeout=1):
-                    break
-            except OSError:
-                if time.monotonic() > deadline or server.poll() is not None:
-                    raise RuntimeError("chroma server did not start") from None
-                time.sleep(0.2)
+    command = [chroma, "run", "--path", str(data / "db"), "--host", "127.0.0.1", "--port", str(port)]
+    with running(command, f"{url}/api/v2/heartbeat", data / "server.log", timeout=60):
         yield url
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
 
 
 def _ranked(index: Index) -> list[list[tuple[str, int]]]:

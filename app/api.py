@@ -15,10 +15,10 @@ from __future__ import annotations
 import threading
 from types import TracebackType
 
-from app.draft import Drafter, load_templates
-from app.extractive import ExtractiveGenerator
-from app.generate import Generator
-from app.records import Answer
+from answer.draft import Drafter, load_templates
+from answer.extractive import ExtractiveGenerator
+from answer.generate import Generator
+from answer.records import Answer
 from app.services import make_generator, make_retriever, open_index
 from app.settings import Settings
 from index.hybrid import Filters
@@ -48,7 +48,7 @@ class Assistant:
         return self.generator(generator).answer(question, filters)
 
     def draft(self, topic: str, template: str = "案例", max_chars: int = 300, filters: Filters | None = None) -> Answer:
-        """A report section in the genre of ``template`` (see ``app.draft``), every sentence cited."""
+        """A report section in the genre of ``template`` (see ``answer.draft``), every sentence cited."""
         return self.drafter.draft(topic, template, max_chars, filters)
 
     def close(self) -> None:

@@ -19,10 +19,10 @@ from typing import Any, TextIO
 
 from tqdm import tqdm
 
+from answer.records import Answer, Citation
 from app.api import Assistant
 from app.export import export
 from app.models import MODELS, TqdmProgress, ensure_model
-from app.records import Answer, Citation
 from app.services import GENERATORS, make_chunker, make_retriever, open_index
 from app.settings import Settings
 from eval.dataset import load_items

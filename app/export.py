@@ -20,7 +20,7 @@ from docx.oxml.ns import qn
 from docx.shared import Cm
 from docx.styles.style import ParagraphStyle
 
-from app.records import Answer, Citation
+from answer.records import Answer, Citation
 from ingest.errors import ZhikuError
 
 REFERENCES = "参考文献 References"

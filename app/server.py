@@ -7,7 +7,7 @@
     DELETE /api/documents/{doc_id}
     GET  /api/health
 
-Answers and drafts come back as the ``Answer`` JSON (``app.records``), the same record the
+Answers and drafts come back as the ``Answer`` JSON (``answer.records``), the same record the
 eval harness checks. Errors are ``{"error": "中文 (English)"}`` with a 4xx status.
 
 Access: the server binds 127.0.0.1 by default. Binding any other address needs ``users``

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from app.extractive import ExtractiveGenerator
-from app.generate import Generator, LLMGenerator, QuoteGenerator
+from answer.extractive import ExtractiveGenerator
+from answer.generate import Generator, LLMGenerator, QuoteGenerator
 from app.settings import Settings
 from index.embed import load_embedder
 from index.hybrid import CrossEncoderReranker, HybridRetriever

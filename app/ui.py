@@ -22,10 +22,10 @@ from typing import TYPE_CHECKING, Any
 import gradio as gr
 from fastapi import FastAPI
 
+from answer.records import Answer, Citation
+from answer.verify import MARKER, answer_sentences
 from app.export import export
 from app.library import safe_name
-from app.records import Answer, Citation
-from app.verify import MARKER, answer_sentences
 
 if TYPE_CHECKING:
     from app.server import Service

@@ -11,13 +11,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-ITEM_TYPES = ("fact", "table", "rule", "multi", "list", "unanswerable", "draft")
+ITEM_TYPES = ("fact", "table", "rule", "multi", "list", "version", "followup", "unanswerable", "draft")
 
 
 @dataclass(frozen=True)
 class GoldSource:
     doc: str  # file name of the source document, e.g. "001_235bd42144b22a26.txt"
     quote: str  # an exact passage of that file
+    page: int | None = None  # PDF only: the 1-based page index holding the quote
 
 
 @dataclass(frozen=True)
@@ -29,6 +30,7 @@ class EvalItem:
     must_include: tuple[str, ...]
     sources: tuple[GoldSource, ...]
     line: int
+    history: tuple[str, ...] = ()  # earlier user questions of the same chat, oldest first (follow-ups)
 
     @property
     def answerable(self) -> bool:
@@ -92,7 +94,15 @@ def parse_item(record: Any, line: int = 0) -> EvalItem:
             raise ValueError(f"sources[{i}] 应含字符串 doc 和 quote (needs string doc and quote)")
         if not source["quote"].strip():
             raise ValueError(f"sources[{i}].quote 为空 (empty quote)")
-        gold.append(GoldSource(source["doc"], source["quote"]))
+        page = source.get("page")
+        if page is not None and (not isinstance(page, int) or isinstance(page, bool) or page < 1):
+            raise ValueError(f"sources[{i}].page 应为正整数 (page must be a positive integer)")
+        gold.append(GoldSource(source["doc"], source["quote"], page))
     if record["type"] != "unanswerable" and not gold:
         raise ValueError("可回答的问题需要 sources (answerable items need sources)")
-    return EvalItem(record["id"], record["type"], record["question"], answer, tuple(must), tuple(gold), line)
+    history = record.get("history", [])
+    if not isinstance(history, list) or not all(isinstance(h, str) and h.strip() for h in history):
+        raise ValueError("history 应为非空字符串列表 (history must be a list of non-empty strings)")
+    return EvalItem(
+        record["id"], record["type"], record["question"], answer, tuple(must), tuple(gold), line, tuple(history)
+    )

@@ -14,8 +14,8 @@ from decimal import Decimal
 from difflib import SequenceMatcher
 from pathlib import Path
 
-from app.records import Answer, Citation
-from app.verify import (
+from answer.records import Answer, Citation
+from answer.verify import (
     MARKER,
     answer_length,
     answer_sentences,

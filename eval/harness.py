@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from app.records import Answer
+from answer.records import Answer
 from eval.dataset import EvalItem
 from eval.grounding import check_answer
 from eval.retrieval import Passage, RetrievalScore, score_item

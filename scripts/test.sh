@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh dev,local-llm
 bash scripts/browser.sh
 .venv/bin/ruff check .
-.venv/bin/mypy ingest index app eval scripts bench
+.venv/bin/mypy ingest index answer app eval scripts bench
 .venv/bin/python -m pytest "$@"
 # The quality gate: the dev set through the default generator, against the committed thresholds
 # (eval/thresholds.json). The index lives in .zhiku-ci/ and is updated incrementally.

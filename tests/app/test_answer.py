@@ -10,13 +10,13 @@ from pathlib import Path
 import docx
 import pytest
 
+from answer.compose import Claim, Span, assemble
+from answer.generate import claims_from_reply
+from answer.records import Answer
+from answer.verify import answer_sentences, markers
 from app.api import Assistant
 from app.cli import main
-from app.compose import Claim, Span, assemble
-from app.generate import claims_from_reply
-from app.records import Answer
 from app.settings import Settings
-from app.verify import answer_sentences, markers
 
 POLICY = """# 产业学院建设管理办法
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from answer.records import Answer
 from app.api import Assistant, ask_json
-from app.records import Answer
 from app.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -11,8 +11,8 @@ import pytest
 from docx.oxml.ns import qn
 from docx.text.paragraph import Paragraph
 
+from answer.records import Answer, Citation
 from app.export import MAX_QUOTE, ExportError, export, to_docx, to_markdown
-from app.records import Answer, Citation
 from ingest.errors import ZhikuError
 
 TEXT = "合作企业原则上投入折合金额不低于300万元。[1]学校投入与企业投入比例不少于1:1。[2]\n基地应当面向区域开放共享。[3]"

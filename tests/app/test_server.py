@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from answer.records import Answer
 from app.library import safe_name
-from app.records import Answer
 from app.server import build_app, check_access
 from app.settings import Settings
 from ingest.errors import SettingsError

@@ -3,7 +3,7 @@ context, and nothing from a document (HTML, Markdown) takes effect in the page."
 
 from __future__ import annotations
 
-from app.records import Answer, Citation
+from answer.records import Answer, Citation
 from app.ui import answer_pieces, source_html, sources_html
 
 TEXT = "第五条 合作企业原则上投入折合金额不低于300万元。第六条 <script>alert(1)</script> 见[通知](https://evil.example)。"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from app.records import Answer, Citation
-from app.verify import answer_length, answer_sentences, length_limit, number_forms, ungrounded_numbers
+from answer.records import Answer, Citation
+from answer.verify import answer_length, answer_sentences, length_limit, number_forms, ungrounded_numbers
 from eval.dataset import EvalItem, GoldSource
 from eval.grounding import check_answer, includes, quotes_overlap
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from app.records import Answer, Citation
+from answer.records import Answer, Citation
 from eval.dataset import EvalItem, GoldSource
 from eval.harness import evaluate, record_from_dict, summarize, summarize_by_type
 from eval.report import compare, gate, read_run, write_run

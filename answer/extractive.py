@@ -1,6 +1,6 @@
 """The default generator: answers composed from the retrieved sentences and table rows, no model.
 
-It picks the units (``app.evidence``) that together cover the question's weighted terms, one
+It picks the units (``answer.evidence``) that together cover the question's weighted terms, one
 at a time, each adding terms the answer does not hold yet; a table row is rendered with its
 headers and only the year columns the question asks about (「全校：计划招生5897人，实际录取5735人，
 报到人数5283人，报到率92.12%。」). A list question gets the items of the best passage in order; a
@@ -17,10 +17,10 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
-from app.compose import Claim, Span, assemble, refusal
-from app.evidence import Evidence, Question, Unit, analyse, gather, support
-from app.records import Answer
-from app.verify import number_forms, ungrounded_numbers
+from answer.compose import Claim, Span, assemble, refusal
+from answer.evidence import Evidence, Question, Unit, analyse, gather, support
+from answer.records import Answer
+from answer.verify import number_forms, ungrounded_numbers
 from index.hybrid import Filters, HybridRetriever
 from ingest.chunk import split_sentences, trim_span
 

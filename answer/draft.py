@@ -1,6 +1,6 @@
 """Drafting report sections in the genres of the corpus, every sentence cited and verified.
 
-A template (``app/templates/*.toml``, and any ``*.toml`` in ``$ZHIKU_HOME/templates`` a user
+A template (``answer/templates/*.toml``, and any ``*.toml`` in ``$ZHIKU_HOME/templates`` a user
 adds) names its parts: what to retrieve for each (``query`` with ``{topic}``), its share of the
 length, whether its sentences are steps (一是…二是…三是…) and whether figures are preferred::
 
@@ -13,7 +13,7 @@ length, whether its sentences are steps (一是…二是…三是…) and whethe
     style = "steps"        # or "plain" (the default)
     figures = false        # true: sentences with figures first
 
-Each part retrieves on its own and takes sentences (``app.extractive.select``) within its share of
+Each part retrieves on its own and takes sentences (``answer.extractive.select``) within its share of
 ``max_chars``; what one part leaves unused goes to the next. The draft is one paragraph per part.
 """
 
@@ -25,11 +25,11 @@ import tomllib
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from app.compose import Claim, assemble, refusal
-from app.evidence import Question, Unit
-from app.extractive import Budget, ExtractiveGenerator, order, render, select
-from app.records import Answer
-from app.verify import answer_length
+from answer.compose import Claim, assemble, refusal
+from answer.evidence import Question, Unit
+from answer.extractive import Budget, ExtractiveGenerator, order, render, select
+from answer.records import Answer
+from answer.verify import answer_length
 from index.hybrid import Filters
 from ingest.errors import SettingsError
 

@@ -1,6 +1,6 @@
 """Generators turn a question and retrieved evidence into an ``Answer``; one interface for all.
 
-- ``extractive`` (``app.extractive``, the default): composes the answer from retrieved sentences.
+- ``extractive`` (``answer.extractive``, the default): composes the answer from retrieved sentences.
 - ``QuoteGenerator`` ("quote") is the floor the others are measured against: the best retrieved
   passages verbatim, each cited; it refuses only when nothing was retrieved.
 - ``LLMGenerator`` ("llama-cpp", "openai"): a language model writes the answer from numbered
@@ -19,11 +19,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Protocol
 
-from app.compose import REFUSAL, Claim, Span, assemble, citation_for, refusal
-from app.evidence import Evidence, Unit, analyse, gather, support
-from app.extractive import caption_span, render_row, select
-from app.records import Answer
-from app.verify import MARKER, answer_sentences, markers, number_forms
+from answer.compose import REFUSAL, Claim, Span, assemble, citation_for, refusal
+from answer.evidence import Evidence, Unit, analyse, gather, support
+from answer.extractive import caption_span, render_row, select
+from answer.records import Answer
+from answer.verify import MARKER, answer_sentences, markers, number_forms
 from index.hybrid import Filters, HybridRetriever
 from ingest.chunk import split_sentences
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Any, Literal
 
-from app.verify import length_limit, number_forms
+from answer.verify import length_limit, number_forms
 from index.docstore import DocStore
 from index.hybrid import ScoredChunk
 from index.lexical import LexicalIndex

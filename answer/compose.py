@@ -14,8 +14,8 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from app.records import Answer, Citation, SentenceCheck
-from app.verify import ungrounded_numbers, ungrounded_titles
+from answer.records import Answer, Citation, SentenceCheck
+from answer.verify import ungrounded_numbers, ungrounded_titles
 from index.hybrid import ScoredChunk
 from ingest.records import Chunk
 

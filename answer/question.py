@@ -1,0 +1,325 @@
+"""What a question asks, and what the evidence must hold to answer it.
+
+``analyse`` turns a question into a ``Question``: its content terms weighted by idf (what makes a
+passage relevant), and separately the things an answer must be *about*, which decide
+answerability (``answer.answerability``):
+
+- the names it mentions: institutions, places, people, organisations, majors, and documents
+  (「清职院」「电子商务专业」「年休假条例」), found by jieba's part-of-speech tags and by the kind
+  words names end in (学院, 大学, 专业, 条例, 法 …);
+- its years (2020年), and the articles it points to (第十五条);
+- whether it asks for a quantity, a list, a time, a difference, or a piece of writing.
+
+Principles (each tested in ``tests/answer/test_question.py`` on snippets written for the tests):
+
+- Question words, function words, verbs of asking and writing instructions never decide
+  answerability and never count as content (``STOPLIST``, a general list of such words, not
+  words taken from eval questions).
+- A short form resolves to a longer name in the library when its characters appear in the
+  long name in order, starting at the first character of one of its words (清职院 → 清远职业
+  技术学院, 职教法 → 中华人民共和国职业教育法); ``Question.aliases`` shows the mapping.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Any, Literal, Protocol
+
+from answer.verify import length_limit
+
+QuestionKind = Literal["fact", "list", "write"]
+Operation = Literal["difference", "sum", "ratio"]
+
+
+class Vocabulary(Protocol):
+    """The lexical index as the answer stage sees it: one tokenizer and corpus statistics."""
+
+    def terms(self, text: str) -> list[str]: ...
+
+    def idf(self, terms: Iterable[str]) -> dict[str, float]: ...
+
+    def document_frequency(self, term: str) -> int: ...
+
+
+# Words that ask, point or instruct rather than say what the answer is about. They are the closed
+# classes of Chinese questions and requests: interrogatives, modal and asking verbs, deixis,
+# vague quantifiers, and the vocabulary of writing requests (genre, tone, length, format).
+_STOPLIST = """
+    什么 什么样 怎么 怎样 怎么样 如何 为何 为什么 多少 多久 多长 多大 多高 多远 多少钱 几 几个 几项 几条 几种
+    几天 几年 几次 几批 几月 哪 哪些 哪个 哪几 哪几个 哪几条 哪几项 哪一 哪一个 哪里 哪儿 哪天 哪年 哪份 哪种 哪类
+    谁 吗 呢 吧 啊 呀 么 是否 有没有 能否 可否 能不能 可不可以 要不要 是不是 会不会 该不该 怎么办 咋 咋办 何时
+    什么时候 时候 请 请问 问 问一下 告诉 告知 介绍 介绍一下 说明 说说 讲讲 讲 说 谈谈 列出 列举 概括 解释 查 查询 查一下
+    了解 知道 想 想知道 想问 帮 帮忙 帮我 麻烦 给 给我 一下 看看 看 显示 提到 提及 讲到 写到 规定 里 中 上 下
+    写 写一段 写一篇 写个 写份 起草 撰写 拟写 草拟 拟 润色 改写 口吻 语气 风格 名义 身份 角度 材料 稿 稿子 宣传稿
+    新闻稿 发言稿 讲话稿 短讯 简讯 简介 综述 概述 小结 总结 汇报 报道 通讯 文案 段 一段 篇 一篇 字 字数 以内 之内 左右
+    不超过 不多于 以下 要点 内容 情况 相关 有关 关于 方面 具体 具体地 大概 大约 一共 总共 共 都 各 各有 分别 各自 各是
+    这 那 这个 那个 这些 那些 这种 那种 此 其 它 它们 他们 她们 我们 我 你 您 咱 咱们 大家 上面 以上 上述 前面 刚才 之前
+    最后 还 还有 另外 以及 和 与 及 或 或者 还是 的 地 得 了 着 过 是 有 在 对 把 被 让 由 从 到 按 按照 根据 依据 依照
+    要 会 能 可以 应该 应当 需要 需 得到 可 就 才 又 也 再 么样 一些 有些 有的 等 等等 呢 嘛 吧 哪些方面 一下子
+"""
+STOPLIST: frozenset[str] = frozenset(_STOPLIST.split())
+
+# Kind words that end a name: what a thing is (an institution, a unit of one, a major, a
+# document). A name is the run of noun-like words that ends in one of them.
+ORG_KINDS = (
+    "职业技术学院", "职业学院", "技术学院", "大学", "学院", "学校", "职院", "中学", "小学", "幼儿园", "研究院", "研究所",
+    "公司", "集团", "协会", "学会", "委员会", "基金会", "联盟", "医院", "银行", "中心", "局", "厅", "署",
+)
+MAJOR_KINDS = ("专业", "专业群")
+DOC_KINDS = ("实施细则", "细则", "条例", "办法", "规定", "法", "实施方案", "纲要", "章程")
+_KIND = re.compile("(?:" + "|".join(sorted({*ORG_KINDS, *MAJOR_KINDS, *DOC_KINDS}, key=len, reverse=True)) + ")$")
+# a name's leading words that only point at it (这个学院, 本专业, 该条例, 我校): not part of a name
+_DEICTIC = re.compile(r"^(?:这个?|那个?|该|本|此|我|贵|各|每|全|其|某|哪个?|什么|新|旧|现行|原)")
+_PROPER_FLAGS = ("nr", "nrt", "nrfg", "ns", "nt", "nz")
+
+_YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})(?!\d)")
+_ORDINAL = re.compile(r"第([一二三四五六七八九十百零〇两\d]+)([条章节款项])")
+_LIST = re.compile(r"哪些|哪几|列出|列举|包括什么|有什么|有几|几[个项条方种类大]|[两三四五六七八九十][个项条大种类方]")
+_WRITE = re.compile(r"写[一个份篇段则条]|起草|撰写|拟写|草拟|帮我写|[写拟]一?[段篇份个]|润色|改写|写成")
+_QUANTITY = re.compile(
+    r"多少|几[个名人门项次所家批届天年月日周倍岁折分]|多[久长大高远重]|[占为达]?(?:比例|比率|百分之)|人数|数量|金额|总量|几成|几折"
+)
+_WHEN = re.compile(r"什么时候|何时|什么时间|哪个时间|哪段时间|几月份?|哪一?天|时间安排")
+_DIFFERENCE = re.compile(r"(?:[下上]降|[增减][加少长]|提高|降低|上升|变化|高|低|多|少|相差|差)了?多少|差[多几]少|差距")
+_SUM = re.compile(r"一共|总共|合计|加起来|总计")
+_OLD_VERSION = re.compile(r"旧版|老版|原版|原来|以前|过去|之前|修订前|修改前|原条例|原办法|老条例|旧条例|当年")
+_PLACE_KIND = re.compile(r"(?:哪个|哪一个|哪座|什么)(?:地级)?(市|省|县|区)")
+
+
+@dataclass(frozen=True)
+class Mention:
+    """A name the question mentions: ``text`` as written, ``kind`` what sort of thing it is."""
+
+    text: str
+    kind: Literal["org", "major", "document", "place", "person", "name"]
+    core: str  # the name without its kind word (电子商务 of 电子商务专业); "" when too short to stand alone
+
+
+@dataclass(frozen=True)
+class Question:
+    text: str
+    query: str  # what retrieval searches for: the text with short names resolved, after any context
+    terms: tuple[str, ...]  # content terms (``STOPLIST`` removed)
+    weights: dict[str, float]  # idf of each term
+    years: tuple[str, ...] = ()
+    kind: QuestionKind = "fact"
+    quantity: bool = False  # asks for a figure (多少, 多久, 几个, 比例)
+    limit: tuple[int, bool] | None = None  # (characters, approximate) when the question states one
+    enumerates: bool = False  # asks for several items (哪些, 三个阶段), whatever its kind
+    when: bool = False  # asks for a time (什么时候, 何时)
+    operation: Operation | None = None  # asks for a difference or total of figures
+    mentions: tuple[Mention, ...] = ()
+    ordinals: tuple[str, ...] = ()  # 第十五条
+    aliases: dict[str, str] = field(default_factory=dict)  # short form → the library's name for it
+    old_version: bool = False  # asks about an earlier version (旧版, 原来的)
+    place_kind: str | None = None  # 市/省/县/区 when it asks which place
+    parts: tuple[dict[str, float], ...] = ()  # term weights of each sub-question (split at ？；。)
+
+    @property
+    def weight(self) -> float:
+        return sum(self.weights.values()) or 1.0
+
+    def coverage(self, terms: frozenset[str] | set[str]) -> float:
+        """Share of the question's term weight that ``terms`` hold."""
+        return sum(w for t, w in self.weights.items() if t in terms) / self.weight
+
+    def part_coverage(self, terms: frozenset[str] | set[str], answered: frozenset[str] | set[str] = frozenset()) -> float:
+        """The best share of one sub-question's term weight that ``terms`` hold, over the
+        sub-questions that ``answered`` terms do not cover by half yet."""
+
+        def share(part: dict[str, float], have: frozenset[str] | set[str]) -> float:
+            return sum(w for t, w in part.items() if t in have) / (sum(part.values()) or 1.0)
+
+        def own(i: int) -> dict[str, float]:
+            # a sub-question is answered by its own words, not those it shares with another
+            others = {t for j, part in enumerate(self.parts) if j != i for t in part}
+            return {t: w for t, w in self.parts[i].items() if t not in others} or self.parts[i]
+
+        return max(
+            (share(part, terms) for i, part in enumerate(self.parts) if share(own(i), answered) < 0.5), default=0.0
+        )
+
+
+def content_terms(text: str, vocabulary: Vocabulary) -> tuple[str, ...]:
+    """The index terms of ``text`` that say what it is about: no stoplist words, no bare small numbers."""
+    return tuple(
+        t for t in vocabulary.terms(text) if t not in STOPLIST and not re.fullmatch(r"\d{1,3}", t) and not _is_stop_compound(t)
+    )
+
+
+def _is_stop_compound(term: str) -> bool:
+    """A token made only of stoplist words (哪几条 = 哪几 + 条 is not content either)."""
+    if len(term) < 2:
+        return term in STOPLIST
+    return any(term[:i] in STOPLIST and (term[i:] in STOPLIST or len(term[i:]) == 1) for i in range(1, len(term)))
+
+
+def analyse(
+    text: str,
+    vocabulary: Vocabulary,
+    names: Sequence[str] = (),
+    history: Sequence[str] = (),
+) -> Question:
+    """The analysis of ``text``; ``names`` are the library's names (document titles) that short
+    forms may resolve to; ``history`` the earlier questions of the same conversation, oldest first."""
+    text = text.strip()
+    mentions = tuple(find_mentions(text))
+    aliases = {
+        m.text: full
+        for m in mentions
+        if (full := resolve(m.text, names, document=m.kind == "document")) is not None and full != m.text
+    }
+    query = text
+    for short, full in aliases.items():
+        query = query.replace(short, f"{short}（{full}）")
+    if history and is_followup(text, vocabulary):
+        query = f"{history[-1]} {query}"
+    terms = content_terms(query, vocabulary)
+    weights = vocabulary.idf(terms)
+    raw_parts = [part for part in re.split(r"[？?；;。！!]", text) if len(part.strip()) >= 4]
+    parts = tuple({t: weights[t] for t in content_terms(part, vocabulary) if t in weights} for part in raw_parts)
+    limit = length_limit(text)
+    kind: QuestionKind = "write" if limit or _WRITE.search(text) else "list" if _LIST.search(text) else "fact"
+    place = _PLACE_KIND.search(text)
+    operation: Operation | None = "difference" if _DIFFERENCE.search(text) else "sum" if _SUM.search(text) else None
+    return Question(
+        text=text,
+        query=query,
+        terms=terms,
+        weights=weights,
+        years=tuple(dict.fromkeys(_YEAR.findall(text))),
+        kind=kind,
+        quantity=bool(_QUANTITY.search(text)),
+        limit=limit,
+        enumerates=bool(_LIST.search(text)),
+        when=bool(_WHEN.search(text)),
+        operation=operation,
+        mentions=mentions,
+        ordinals=tuple(dict.fromkeys(m.group(0) for m in _ORDINAL.finditer(text))),
+        aliases=aliases,
+        old_version=bool(_OLD_VERSION.search(text)),
+        place_kind=place.group(1) if place else None,
+        parts=tuple(p for p in parts if p),
+    )
+
+
+def is_followup(text: str, vocabulary: Vocabulary) -> bool:
+    """A question that leans on an earlier one: short and naming nothing of its own (「那硕士呢？」
+    「第六条呢？」「旧版呢？」), or opening with a word that points back (那, 这些, 它, 其中)."""
+    if re.match(r"^(?:那|那么|这些|那些|它|它们|其中|其|上述|同样|还有|再|另外)", text):
+        return True
+    own = [t for t in content_terms(text, vocabulary) if len(t) >= 2]
+    return len(text) <= 12 and len(own) <= 2 and bool(re.search(r"呢[？?]?$|吗[？?]?$", text))
+
+
+def find_mentions(text: str) -> list[Mention]:
+    """The names ``text`` mentions (see the module docstring).
+
+    A name is a run of words ending in a kind word (学院, 专业, 条例 …), walked back from the kind
+    word to the nearest stoplist word, punctuation or figure; an institution or major also stops
+    at a verb (names of documents hold verbs: 就业促进条例). Whatever stands in 《》 is a document.
+    Proper nouns jieba tags (places, people, organisations) outside such names are names too.
+    """
+    mentions: list[Mention] = [Mention(m.group(1), "document", m.group(1)) for m in re.finditer(r"《([^《》]{2,40})》", text)]
+    words = [(w, f) for w, f in _posseg().cut(re.sub(r"《[^《》]*》", "，", text))]
+    for i, (word, flag) in enumerate(words):
+        match = _KIND.search(word)
+        if not match or not (word == match.group(0) or flag.startswith(("n", "j", "l"))):
+            continue
+        kind_word = match.group(0)
+        kind: Literal["org", "major", "document"] = (
+            "major" if kind_word in MAJOR_KINDS else "document" if kind_word in DOC_KINDS else "org"
+        )
+        parts = [word]
+        for before, before_flag in reversed(words[:i]):
+            if (
+                before in STOPLIST
+                or not re.fullmatch(r"[\u4e00-\u9fff（）()]+", before)
+                or before_flag.startswith(("m", "p", "c", "u", "r", "x", "y", "e", "f", "q"))
+                or (kind != "document" and before_flag.startswith(("v", "d", "a")) and before_flag != "vn")
+                or _KIND.search(before)
+                or sum(map(len, parts)) + len(before) > 16
+            ):
+                break
+            parts.insert(0, before)
+        name = _DEICTIC.sub("", "".join(parts))
+        core = name[: len(name) - len(kind_word)]
+        if core and name != kind_word and (kind != "document" or len(name) >= 3):
+            mentions.append(Mention(name, kind, core if len(core) >= 2 else ""))
+    for word, flag in words:
+        proper = flag in _PROPER_FLAGS and len(word) >= 2 and not re.search(r"(?:度|率|性|化|平)$", word)
+        if proper and not any(word in m.text for m in mentions):
+            kind_of: Literal["place", "person", "name"] = (
+                "place" if flag == "ns" else "person" if flag.startswith("nr") else "name"
+            )
+            mentions.append(Mention(word, kind_of, word))
+    return list({m.text: m for m in mentions}.values())
+
+
+def resolve(short: str, names: Sequence[str], *, document: bool = False) -> str | None:
+    """The library name that ``short`` stands for, or None.
+
+    A name matches when it holds ``short`` whole, or when ``short``'s characters appear in it in
+    order with the first one starting a word of the name (the way Chinese short forms are made:
+    清职院 from 清远职业技术学院, 职教法 from 职业教育法, 收养登记办法 from 中国公民收养子女登记办法).
+    For a document, ``short`` may also lead with words that only point at it (新职教法, 按年休假条例).
+    The shortest matching name wins (the most specific).
+    """
+    candidates = [short]
+    if document:
+        stripped = _DEICTIC.sub("", re.sub(r"^(?:按|按照|根据|依据|依照|关于|对于|在|《)", "", short))
+        candidates.append(stripped)
+    best: str | None = None
+    for form in dict.fromkeys(c for c in candidates if len(c) >= 2):
+        for name in names:
+            if (form in name or _abbreviates(form, name)) and (best is None or len(name) < len(best)):
+                best = name
+        if best is not None:
+            return best
+    return None
+
+
+def _abbreviates(short: str, name: str) -> bool:
+    if len(short) >= len(name) or len(short) < 2:
+        return False
+    starts = _word_starts(name)
+    for first in (i for i, char in enumerate(name) if char == short[0] and i in starts):
+        position = first + 1
+        for char in short[1:]:
+            position = name.find(char, position)
+            if position < 0:
+                break
+            position += 1
+        else:
+            return True
+    return False
+
+
+@cache
+def _word_starts(name: str) -> frozenset[int]:
+    starts, position = set(), 0
+    for word in _posseg_words(name):
+        starts.add(position)
+        position += len(word)
+    return frozenset(starts)
+
+
+def _posseg_words(text: str) -> list[str]:
+    return [w for w, _ in _posseg().cut(text)]
+
+
+@cache
+def _posseg() -> Any:
+    """jieba's part-of-speech tagger (its own dictionary, loaded on first use)."""
+    import jieba
+    import jieba.posseg
+
+    jieba.setLogLevel(60)
+    return jieba.posseg.POSTokenizer(jieba.Tokenizer())
+
+
+def is_place(word: str) -> bool:
+    return any(flag == "ns" and w == word for w, flag in _posseg().cut(word))

@@ -13,7 +13,9 @@ import re
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
+from answer.evidence import Evidence, Unit
 from answer.records import Answer, Citation, SentenceCheck
 from answer.verify import ungrounded_numbers, ungrounded_titles
 from index.hybrid import ScoredChunk
@@ -62,6 +64,23 @@ class Claim:
     text: str
     spans: tuple[Span, ...]
     joiner: str = ""  # what goes before the sentence: "" or "\n" for a list item or a paragraph
+
+
+@dataclass(frozen=True)
+class Composition:
+    """What a composer made of the evidence: claims, or why it declined (``refusal``)."""
+
+    claims: tuple[Claim, ...] = ()
+    refusal: str = ""
+
+
+class Composer(Protocol):
+    """Writes an answer from evidence it is given; it never reads a store."""
+
+    name: str
+    judged: bool  # whether the pipeline's answerability decision runs before it
+
+    def compose(self, evidence: Evidence, chosen: Sequence[Unit]) -> Composition: ...
 
 
 def citation_for(n: int, hit: ScoredChunk) -> Citation:

@@ -25,12 +25,14 @@ import tomllib
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from answer.compose import Claim, assemble, refusal
-from answer.evidence import Question, Unit
-from answer.extractive import Budget, ExtractiveGenerator, order, render, select
+from answer.compose import Claim
+from answer.evidence import Unit
+from answer.extractive import Budget, order, render
+from answer.pipeline import AnswerPipeline
+from answer.question import Question
 from answer.records import Answer
 from answer.verify import answer_length
-from index.hybrid import Filters
+from index.hybrid import Filters, ScoredChunk
 from ingest.errors import SettingsError
 
 BUILTIN = Path(__file__).with_name("templates")
@@ -88,10 +90,12 @@ def load_templates(home: Path | None = None) -> dict[str, Template]:
 
 
 class Drafter:
-    """Drafts with the extractive generator's retrieval and sentence selection."""
+    """Drafts a report section through the answer pipeline, one retrieval and selection per part."""
 
-    def __init__(self, generator: ExtractiveGenerator, templates: dict[str, Template]) -> None:
-        self.generator = generator
+    name = "extractive"
+
+    def __init__(self, pipeline: AnswerPipeline, templates: dict[str, Template]) -> None:
+        self.pipeline = pipeline
         self.templates = templates
 
     def template(self, name: str) -> Template:
@@ -111,22 +115,22 @@ class Drafter:
         total_share = sum(p.share for p in chosen.parts)
         claims: list[Claim] = []
         used: list[Unit] = []
-        closest = []
+        closest: list[ScoredChunk] = []
         texts: dict[str, str] = {}
         carried = 0
+        # the topic's own terms weigh double: a part must stay on topic
+        topic_terms = set(self.pipeline.vocabulary.terms(topic))
         for part in chosen.parts:
-            evidence = self.generator.evidence(part.query.format(topic=topic), filters)
+            question = self.pipeline.analyse(part.query.format(topic=topic))
+            weights = {t: w * (2.0 if t in topic_terms else 1.0) for t, w in question.weights.items()}
+            evidence = self.pipeline.evidence(_as_draft(question, weights), filters)
             texts.update(evidence.texts)
             closest.extend(evidence.passages[:1])
-            # the topic's own terms weigh double: a part must stay on topic
-            topic_terms = set(self.generator.retriever.index.lexical.terms(topic))
-            weights = {t: w * (2.0 if t in topic_terms else 1.0) for t, w in evidence.question.weights.items()}
-            evidence.question = _as_draft(evidence.question, weights)
             evidence.units = [u for u in evidence.units if not any(_same(u, v) for v in used)]
             if part.figures:
                 evidence.units = sorted(evidence.units, key=lambda u: (u.numbers == 0, u.passage))
             budget_chars = int(max_chars * part.share / total_share) + carried
-            units = select(evidence, Budget(units=6, chars=budget_chars, min_gain=0.02))
+            units = self.pipeline.focus(evidence, Budget(units=6, chars=budget_chars, min_gain=0.02))
             # on topic: the sentence itself says at least half of the topic's weight
             topic_weight = sum(weights.get(t, 0.0) for t in topic_terms) or 1.0
             units = [u for u in units if sum(weights.get(t, 0.0) for t in topic_terms & u.own) >= 0.5 * topic_weight]
@@ -143,10 +147,8 @@ class Drafter:
                 part_claims[0] = replace(part_claims[0], joiner="\n")
             claims.extend(part_claims)
             used.extend(units)
-        if not claims:
-            reason = "资料中没有找到与主题相关的内容"
-            return refusal(request, closest, texts, generator="extractive", started=started, reason=reason)
-        return assemble(request, claims, texts, generator="extractive", started=started, closest=closest)
+        return self.pipeline.assemble(request, claims, texts, closest, self.name, started,
+                                      reason="资料中没有找到与主题相关的内容")
 
 
 def _as_draft(question: Question, weights: dict[str, float]) -> Question:

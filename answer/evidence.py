@@ -1,11 +1,13 @@
-"""What a question asks and what the retrieved passages offer to answer it, sentence by sentence.
+"""The evidence for a question: retrieved passages, their documents, and the sentences and table
+rows they offer as answer units. Pure: built from records the pipeline read once, never from a store.
 
-``Question`` is the analysis of the question: its content terms weighted by idf, the years and
-names it mentions, whether it asks for a figure, a list or a piece of writing, and any length
-limit. ``Unit`` is one candidate answer sentence: a sentence of a retrieved text passage, or
-one table row with its headers, always an exact span of its document. ``gather`` turns the
-retrieved passages into units; ``support`` decides whether they can answer the question at all,
-and says why not when they cannot (the refusal rule every generator shares).
+``DocView`` is a document as the answer stage reads it (title, version, text, sections, chunks).
+``Unit`` is one candidate answer sentence: a sentence of a retrieved text passage, a labelled fact
+of a document's head (发文字号), or one table row with its cells as data, always an exact span of
+its document. A unit's ``context`` holds the terms its surroundings say for it: its document's
+title (a name that only the title says, such as the school in 「西安职业技术学院…年度报告」, counts
+as said in every passage of that document), its section headings and, for a table row, the
+table's caption and column headers.
 """
 
 from __future__ import annotations
@@ -13,134 +15,85 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from functools import cache
-from typing import Any, Literal
+from functools import cached_property
 
-from answer.verify import length_limit, number_forms
-from index.docstore import DocStore
+from answer.question import TIME_TERM, Question, Vocabulary
+from answer.verify import number_forms
 from index.hybrid import ScoredChunk
-from index.lexical import LexicalIndex
 from ingest.chunk import split_sentences, trim_span
-from ingest.records import Chunk
+from ingest.records import Chunk, RowCells
 from ingest.structure import document_facts
 
-QuestionKind = Literal["fact", "list", "write"]
+Section = tuple[tuple[str, ...], int, int]
 
-# Words that ask rather than say: never evidence that a passage is about the question.
-_QUESTION_WORDS = """
-    什么 怎么 怎样 如何 多少 哪些 哪个 哪几 哪几个 哪 几 几个 谁 吗 呢 是否 有没有 分别 各
-    各是 一共 总共 共 请 列出 请列出 说明 介绍 时候 什么样 哪里 哪天 哪年 哪些方面 方面 具体 有
-    要 会 能 可以 应该 提到 规定 里 中 写 一段 帮 我 起草 写清 字 以内 左右 不超过 根据 按
-    按照 给 用到 要点 材料 小结 进展 情况 几批 那份 哪份 想 处于 说 表述 两者 层面 章节 表里
-    正文 还是 对得上 一下 这 那
-"""
-QUESTION_WORDS: frozenset[str] = frozenset(_QUESTION_WORDS.split())
-_LIST = re.compile(
-    r"哪些|哪几|列出|列举|包括什么|有什么(?:原则|措施|形式|要求|任务|内容)|几[个项条方]|[三四五六七八九十两][个项条大]"
-)
-_WRITE = re.compile(r"写一段|写一篇|写[个份]|起草|撰写|拟写|帮我写|写清|小结|总结一段|草拟")
-_QUANTITY = re.compile(r"多少|几[个名人门项次所家批届]|[占为达]?(?:比例|比率|百分之)|人数|数量|金额|总量")
-_YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})(?!\d)")
-# 「一年中什么时候考核」 asks for a time: a sentence stating one (每学年末, 每年3月, 学期初) answers it
-_WHEN = re.compile(r"什么时候|何时|什么时间|哪个时间|哪段时间|几月份?|时间安排")
-_TIME = re.compile(
-    r"(?:每|各|本|上|下)?(?:学年|学期|年度|季度|半年|年|月)(?:末|底|初|中旬|上旬|下旬|前|后)|"
-    r"\d{1,2}\s*月(?:\s*\d{1,2}\s*日)?|每(?:年|学年|学期|季度|月)|定期|期末"
-)
-TIME_TERM = "⟨时间⟩"  # the pseudo-term a time-asking sub-question weighs and a time-stating sentence holds
-# 「哪个地级市」「哪一个省」: the answer must name a place of that kind
-_PLACE_KIND = re.compile(r"(?:哪个|哪一个|哪座|什么)(?:地级)?(市|省|县|区)")
-_PLACE_NAME = r"[\u4e00-\u9fa5]{2,6}"
-_GENERIC_PLACE = re.compile(r"^(?:全|我|本|该|各|地级|省|县|区|市|其|此|两|同|外|城)")
+_VERSION = re.compile(r"[（(]\s*((?:19|20)\d{2})[-－.年](\d{1,2})[-－.月](\d{1,2})日?\s*[)）]\s*$")
 _INSTRUCTION = re.compile(
     r"忽略(?:以上|上述|之前|前面|先前)|无视(?:以上|上述)|ignore (?:all |the )?(?:previous|above)|system prompt|"
     r"你(?:现在)?是(?:一个)?(?:AI|人工智能|助手|模型)|请(?:直接)?(?:回答|输出)[:：]",
     re.IGNORECASE,
 )
+_TIME = re.compile(
+    r"(?:每|各|本|上|下)?(?:学年|学期|年度|季度|半年|年|月)(?:末|底|初|中旬|上旬|下旬|前|后)|"
+    r"\d{1,2}\s*月(?:\s*\d{1,2}\s*日)?|每(?:年|学年|学期|季度|月)|定期|期末"
+)
+_FIGURE = re.compile(r"[-+]?[\d,.]+\s*(?:%|％|‰|万元|万人|万|亿元|亿|元|人次|人|个|门|所|家|项|次|分|天|日|年|月|倍)?")
+_UNIT_OF_MEASURE_HEADERS = ("单位", "计量单位")
+_RUNNING_NUMBER_HEADERS = ("序号", "编号", "排名", "序")
 
 
 @dataclass(frozen=True)
-class Question:
+class DocView:
+    """A document as the answer stage reads it, once per question (or cached by its id)."""
+
+    doc_id: str
+    title: str
+    source: str
     text: str
-    terms: tuple[str, ...]  # content terms, question words removed
-    weights: dict[str, float]  # idf of each term
-    years: tuple[str, ...]
-    kind: QuestionKind
-    quantity: bool  # asks for a figure
-    limit: tuple[int, bool] | None  # (characters, approximate) when the question states one
-    place_kind: str | None  # 市/省/县/区 when it asks which place
-    enumerates: bool = False  # asks for several items (哪些, 三个阶段), whatever its kind
-    parts: tuple[dict[str, float], ...] = ()  # term weights of each sub-question (split at ？；。)
-    unseen: tuple[str, ...] = ()  # content terms no indexed chunk contains
+    sections: tuple[Section, ...] = ()
+    chunks: tuple[Chunk, ...] = ()  # in document order
 
-    @property
-    def weight(self) -> float:
-        return sum(self.weights.values()) or 1.0
+    @cached_property
+    def family(self) -> str:
+        """The title without its version date: versions of one regulation share it."""
+        return _VERSION.sub("", self.title).strip()
 
-    def coverage(self, terms: frozenset[str] | set[str]) -> float:
-        """Share of the question's term weight that ``terms`` hold."""
-        return sum(w for t, w in self.weights.items() if t in terms) / self.weight
+    @cached_property
+    def version(self) -> str:
+        """The version date the title ends with (「（2024-11-10）」 → 2024-11-10), else ""."""
+        match = _VERSION.search(self.title)
+        return f"{match.group(1)}-{int(match.group(2)):02d}-{int(match.group(3)):02d}" if match else ""
 
-    def part_coverage(self, terms: frozenset[str] | set[str], answered: frozenset[str] | set[str] = frozenset()) -> float:
-        """The best share of one sub-question's term weight that ``terms`` hold, over the
-        sub-questions that ``answered`` terms do not cover by half yet."""
+    @cached_property
+    def by_id(self) -> dict[str, Chunk]:
+        return {c.chunk_id: c for c in self.chunks}
 
-        def share(part: dict[str, float], have: frozenset[str] | set[str]) -> float:
-            return sum(w for t, w in part.items() if t in have) / (sum(part.values()) or 1.0)
+    @cached_property
+    def facts(self) -> list[tuple[str, int, int]]:
+        return document_facts(self.text)
 
-        def own(i: int) -> dict[str, float]:
-            # a sub-question is answered when its own words are: 「学生反馈表里…在校生」 is not
-            # answered by a 服务贡献表 row that shares only 在校生人数 with it
-            others = {t for j, part in enumerate(self.parts) if j != i for t in part}
-            return {t: w for t, w in self.parts[i].items() if t not in others} or self.parts[i]
+    def headings_at(self, offset: int) -> list[str]:
+        """The heading lines of the sections holding ``offset`` (「第八条 合作形式」), outermost first."""
+        return [self.text[start:end].split("\n", 1)[0][:40] for _, start, end in self.sections if start <= offset < end]
 
-        return max(
-            (share(part, terms) for i, part in enumerate(self.parts) if share(own(i), answered) < 0.5), default=0.0
-        )
+    def chunk_at(self, start: int, end: int) -> Chunk | None:
+        """The chunk spanning exactly ``[start, end)``, else the first one holding ``start``."""
+        exact = next((c for c in self.chunks if c.start == start and c.end == end), None)
+        return exact or next((c for c in self.chunks if c.start <= start < c.end), None)
 
-
-def _content_terms(text: str, lexical: LexicalIndex) -> tuple[str, ...]:
-    return tuple(t for t in lexical.terms(text) if t not in QUESTION_WORDS and not re.fullmatch(r"\d{1,3}", t))
-
-
-def analyse(text: str, lexical: LexicalIndex) -> Question:
-    terms = _content_terms(text, lexical)
-    weights = lexical.idf(terms)
-    parts = tuple(
-        {t: weights[t] for t in _content_terms(part, lexical) if t in weights}
-        for part in re.split(r"[？?；;。！!]", text)
-        if len(part.strip()) >= 4
-    )
-    if _WHEN.search(text):
-        weight = max(weights.values(), default=1.0)
-        weights = {**weights, TIME_TERM: weight}
-        split = [part for part in re.split(r"[？?；;。！!]", text) if len(part.strip()) >= 4]
-        parts = tuple({**part, TIME_TERM: weight} if _WHEN.search(raw) else part for part, raw in zip(parts, split, strict=False))
-    limit = length_limit(text)
-    kind: QuestionKind = "write" if limit or _WRITE.search(text) else "list" if _LIST.search(text) else "fact"
-    place = _PLACE_KIND.search(text)
-    return Question(
-        text=text,
-        terms=terms,
-        weights=weights,
-        parts=tuple(p for p in parts if p),
-        enumerates=bool(_LIST.search(text)),
-        unseen=tuple(t for t in terms if lexical.document_frequency(t) == 0 and not _YEAR.fullmatch(t)),
-        years=tuple(dict.fromkeys(_YEAR.findall(text))),
-        kind=kind,
-        quantity=bool(_QUANTITY.search(text)),
-        limit=limit,
-        place_kind=place.group(1) if place else None,
-    )
+    def section_holding(self, start: int) -> Section | None:
+        holding = [s for s in self.sections if s[1] <= start < s[2]]
+        return max(holding, key=lambda s: len(s[0])) if holding else None
 
 
 @dataclass(frozen=True)
 class Row:
-    """A table row as its context reads: the row's label cells and (header, value) figures."""
+    """A table row read from its cells: the cells that name it and the (header, value) figures."""
 
     caption: str
     labels: tuple[tuple[str, str], ...]  # (header, text) cells that name the row
     figures: tuple[tuple[str, str], ...]  # (header, value) cells holding numbers
+    headers: tuple[str, ...] = ()
+    is_total: bool = False  # a total row (全校, 合计, 总计): the whole, not a part
 
 
 @dataclass(frozen=True)
@@ -152,16 +105,18 @@ class Unit:
     start: int
     end: int
     text: str
-    terms: frozenset[str]  # its own terms and those of its surroundings (title, headings)
+    terms: frozenset[str]  # its own terms and those of its surroundings (``own | context``)
     chunk: Chunk  # the indexed chunk holding it
     own: frozenset[str] = frozenset()  # its own terms only
     row: Row | None = None
-    header: Chunk | None = None  # a table row's header rows (cited when a rendered header has a figure)
+    header: tuple[int, int] | None = None  # a table row's header rows (cited when a header holds a figure)
+    caption_span: tuple[int, int] | None = None
     numbers: int = 0
     instruction: bool = False  # reads like an instruction to an assistant: never used as an answer
     heading: bool = False
     label: str = ""  # what a labelled fact is (发文字号, 成文日期), shown before it
     label_terms: frozenset[str] = frozenset()  # a question must ask for the label to get the fact
+    words: str = ""  # what the unit and its surroundings say, as text (title, headings, caption, headers)
 
     @property
     def is_row(self) -> bool:
@@ -170,213 +125,170 @@ class Unit:
 
 @dataclass
 class Evidence:
-    """Passages retrieved for a question and the units they hold, with the documents' texts."""
+    """Passages retrieved for a question, their documents, and the units they hold."""
 
     question: Question
     passages: list[ScoredChunk]
     units: list[Unit]
-    texts: dict[str, str] = field(default_factory=dict)
-    store: DocStore | None = None  # for reading beyond the passages (the rest of a list)
-    _sections: dict[str, list[tuple[tuple[str, ...], int, int]]] = field(default_factory=dict, repr=False)
-    _chunks: dict[str, list[Chunk]] = field(default_factory=dict, repr=False)
+    docs: dict[str, DocView] = field(default_factory=dict)
+    superseded: frozenset[str] = frozenset()  # doc ids of which the library holds a later version
 
-    def sections(self, doc_id: str) -> list[tuple[tuple[str, ...], int, int]]:
-        """The section tree of a document, read once per question."""
-        if doc_id not in self._sections and self.store is not None:
-            self._sections[doc_id] = self.store.sections(doc_id)
-        return self._sections.get(doc_id, [])
-
-    def doc_chunks(self, doc_id: str) -> list[Chunk]:
-        """A document's chunks in order, read once per question."""
-        if doc_id not in self._chunks and self.store is not None:
-            self._chunks[doc_id] = self.store.doc_chunks(doc_id)
-        return self._chunks.get(doc_id, [])
+    @property
+    def texts(self) -> dict[str, str]:
+        return {doc_id: doc.text for doc_id, doc in self.docs.items()}
 
 
-def gather(question: Question, passages: Sequence[ScoredChunk], store: DocStore, lexical: LexicalIndex) -> Evidence:
-    """Every sentence and table row of ``passages`` as a ``Unit``, in passage order."""
-    texts: dict[str, str] = {}
-    doc_chunks: dict[str, list[Chunk]] = {}
+# a total row: the label says it is the whole (全校, 合计, 总计, 全院, 总体, 汇总, 全部)
+_TOTAL_LABEL = re.compile(r"^(?:全校|全院|合计|总计|总体|汇总|全部|总数|全省|全市|全国|学校|本校|共计|小计)$|^(?:合计|总计|汇总)")
+
+
+def build_units(
+    question: Question,
+    passages: Sequence[ScoredChunk],
+    docs: dict[str, DocView],
+    vocabulary: Vocabulary,
+) -> list[Unit]:
+    """Every sentence, labelled fact and table row of ``passages`` as a ``Unit``, in passage order."""
     units: list[Unit] = []
     seen: set[tuple[str, int, int]] = set()
-    context_terms: dict[tuple[str, tuple[str, ...]], frozenset[str]] = {}
-    sections: dict[str, list[tuple[tuple[str, ...], int, int]]] = {}
+    context_cache: dict[tuple[str, tuple[str, ...], int], tuple[frozenset[str], str]] = {}
 
-    def around(chunk: Chunk) -> frozenset[str]:
-        """Terms a unit's surroundings say for it: its document's title and number, its section path."""
-        key = (chunk.doc_id, chunk.section_path)
-        if key not in context_terms:
-            text = texts[chunk.doc_id]
-            facts = " ".join(text[s:e] for _, s, e in document_facts(text))
-            if chunk.doc_id not in sections:
-                sections[chunk.doc_id] = store.sections(chunk.doc_id)
-            headings = [  # the heading lines of the sections holding the chunk (「第八条 合作形式」)
-                text[start:end].split("\n", 1)[0][:40]
-                for _, start, end in sections[chunk.doc_id]
-                if start <= chunk.start < end
-            ]
-            words = " ".join((titles.get(chunk.doc_id, ""), facts, *chunk.section_path, *headings))
-            context_terms[key] = frozenset(lexical.terms(words))
-        return context_terms[key]
+    def around(doc: DocView, chunk: Chunk, extra: str = "") -> tuple[frozenset[str], str]:
+        """Terms (and text) the unit's surroundings say for it: title, document facts, headings."""
+        key = (doc.doc_id, chunk.section_path, hash(extra))
+        if key not in context_cache:
+            facts = " ".join(doc.text[s:e] for _, s, e in doc.facts)
+            words = " ".join((doc.title, facts, *chunk.section_path, *doc.headings_at(chunk.start), extra))
+            context_cache[key] = (frozenset(vocabulary.terms(words)), words)
+        return context_cache[key]
 
-    titles = {p.chunk.doc_id: p.title for p in passages}
     for rank, passage in enumerate(passages):
-        doc_id = passage.chunk.doc_id
-        if doc_id not in texts:
-            texts[doc_id] = store.text(doc_id) or ""
-        text = texts[doc_id]
-        covered = store.chunks(list(passage.covers)) if passage.covers else {}
-        rows = sorted((c for c in covered.values() if c.kind == "table_row"), key=lambda c: c.start)
+        doc = docs.get(passage.chunk.doc_id)
+        if doc is None:
+            continue
+        text = doc.text
+        covered = [doc.by_id[cid] for cid in passage.covers if cid in doc.by_id]
+        rows = sorted((c for c in covered if c.kind == "table_row"), key=lambda c: c.start)
         prose: list[Chunk] = []
         for chunk in rows:
-            if (doc_id, chunk.start, chunk.end) in seen:
+            key = (doc.doc_id, chunk.start, chunk.end)
+            if key in seen:
                 continue
-            seen.add((doc_id, chunk.start, chunk.end))
-            if doc_id not in doc_chunks:
-                doc_chunks[doc_id] = store.doc_chunks(doc_id)
-            header = _table_head(doc_chunks[doc_id], chunk, text)
-            row = _parse_row(chunk)
-            is_header = header is not None and header.chunk_id == chunk.chunk_id
-            if is_header or not row.figures or any(len(v) > 30 for _, v in row.labels):
+            seen.add(key)
+            cells = chunk.row
+            row = read_row(cells) if cells is not None and not cells.is_header else None
+            if row is None or not row.figures or any(len(v) > 30 for _, v in row.labels):
                 prose.append(chunk)  # header rows, or a "table" of sentences: read as text
                 continue
+            said = row_words(row)
+            context, words = around(doc, chunk, row.caption + " " + " ".join(row.headers))
+            own = frozenset(vocabulary.terms(said))
             units.append(
                 Unit(
                     passage=rank,
-                    doc_id=doc_id,
+                    doc_id=doc.doc_id,
                     start=chunk.start,
                     end=chunk.end,
                     text=chunk.text,
-                    own=frozenset(lexical.terms(_row_words(row))),
-                    terms=frozenset(lexical.terms(_row_words(row))) | around(chunk),
+                    own=own,
+                    terms=own | context,
                     chunk=chunk,
                     row=row,
-                    header=header,
+                    header=cells.header if cells is not None and cells.header != (chunk.start, chunk.end) else None,
+                    caption_span=cells.caption_span if cells is not None else None,
                     numbers=len(row.figures),
+                    words=f"{said}\n{words}",
                 )
             )
-        text_chunks = sorted((c for c in covered.values() if c.kind == "text" or c in prose), key=lambda c: c.start) or [
+        text_chunks = sorted((c for c in covered if c.kind == "text" or c in prose), key=lambda c: c.start) or [
             passage.chunk
         ]
-        for label, s, e in document_facts(text):
-            if passage.chunk.start <= s and e <= passage.chunk.end and (doc_id, s, e) not in seen:
-                seen.add((doc_id, s, e))
-                chunk = next((c for c in covered.values() if c.start <= s < c.end), passage.chunk)
+        for label, s, e in doc.facts:
+            if passage.chunk.start <= s and e <= passage.chunk.end and (doc.doc_id, s, e) not in seen:
+                seen.add((doc.doc_id, s, e))
+                chunk = next((c for c in covered if c.start <= s < c.end), passage.chunk)
                 fact = text[s:e]
+                own = frozenset(vocabulary.terms(f"{label} {fact}"))
+                context, words = around(doc, chunk)
                 units.append(
-                    Unit(rank, doc_id, s, e, fact, frozenset(lexical.terms(f"{label} {fact}")) | around(chunk), chunk,
-                         own=frozenset(lexical.terms(f"{label} {fact}")),
-                         numbers=len(number_forms(fact)), label=label, label_terms=frozenset(lexical.terms(label)))
+                    Unit(rank, doc.doc_id, s, e, fact, own | context, chunk, own=own, numbers=len(number_forms(fact)),
+                         label=label, label_terms=frozenset(vocabulary.terms(label)), words=f"{fact}\n{words}")
                 )
         holes = [(c.start, c.end) for c in rows if c not in prose]
-        if doc_id not in sections:
-            sections[doc_id] = store.sections(doc_id)
-        heads = {trim_span(text, start, end)[0]: path[-1] for path, start, end in sections[doc_id] if path}
+        heads = {trim_span(text, start, end)[0]: path[-1] for path, start, end in doc.sections if path}
         for start, end in _pieces(passage.chunk.start, passage.chunk.end, holes):
             for s, e in split_sentences(text, start, end):
-                if (doc_id, s, e) in seen:
+                if (doc.doc_id, s, e) in seen:
                     continue
-                seen.add((doc_id, s, e))
+                seen.add((doc.doc_id, s, e))
                 sentence = text[s:e]
                 chunk = next((c for c in text_chunks if c.start <= s < c.end), passage.chunk)
                 time_term = frozenset({TIME_TERM}) if _TIME.search(sentence) else frozenset()
+                own = frozenset(vocabulary.terms(sentence)) | time_term
+                context, words = around(doc, chunk)
                 units.append(
                     Unit(
                         passage=rank,
-                        doc_id=doc_id,
+                        doc_id=doc.doc_id,
                         start=s,
                         end=e,
                         text=sentence,
-                        own=frozenset(lexical.terms(sentence)) | time_term,
-                        terms=frozenset(lexical.terms(sentence)) | around(chunk) | time_term,
+                        own=own,
+                        terms=own | context,
                         chunk=chunk,
                         numbers=len(number_forms(sentence)),
                         instruction=bool(_INSTRUCTION.search(sentence)),
-                        heading=_is_heading(sentence) or _is_heading_line(sentence, heads.get(s)),
+                        heading=is_heading(sentence) or _is_heading_line(sentence, heads.get(s)),
+                        words=f"{sentence}\n{words}",
                     )
                 )
-    return Evidence(question, list(passages), units, texts, store, sections, doc_chunks)
+    return units
 
 
-@dataclass(frozen=True)
-class Support:
-    ok: bool
-    reason: str = ""  # why not, in Chinese, shown with the refusal
+def superseded(docs: Sequence[DocView], titles: Sequence[str]) -> frozenset[str]:
+    """Ids of ``docs`` of which ``titles`` (the whole library) hold a later version: the same
+    title with a later version date. A question that names no version means the one in force."""
+    latest: dict[str, str] = {}
+    for title in titles:
+        view = DocView("", title, "", "")
+        if view.version:
+            latest[view.family] = max(latest.get(view.family, ""), view.version)
+    return frozenset(d.doc_id for d in docs if d.version and latest.get(d.family, "") > d.version)
 
 
-# the best unit must hold this share of the question's term weight
-MIN_COVERAGE = 0.35
+def read_row(cells: RowCells) -> Row:
+    """A row's label cells and figure cells, from its cells and column headers.
 
-
-def support(evidence: Evidence, chosen: Sequence[Unit] | None = None, min_coverage: float = MIN_COVERAGE) -> Support:
-    """Whether the evidence can answer the question; ``chosen`` are the units an answer would use.
-
-    Refuses when no unit covers enough of the question's weighted terms, when a year or place the
-    question names appears nowhere in the units used, and when the question asks which city or
-    province and the units name none.
+    A running number (序号) is no figure; a unit-of-measure column (单位) names the row's unit.
     """
-    question = evidence.question
-    usable = [u for u in evidence.units if not u.instruction and not u.heading]
-    if not usable:
-        return Support(False, "没有检索到相关段落")
-    used = list(chosen) if chosen else usable
-    covered = question.coverage(set().union(*(u.terms for u in used)))
-    if covered < min_coverage:
-        return Support(False, f"找到的段落只覆盖了问题要点的 {covered:.0%}")
-    said = "\n".join(_unit_words(u) for u in used)
-    # a word no indexed passage contains must at least be spelled out in the sentences used
-    unspelled = [t for t in question.unseen if sum(char in said for char in t) * 2 < len(t)]
-    if unspelled:
-        return Support(False, f"资料中没有「{'、'.join(unspelled)}」的相关内容")
-    # a year counts where a sentence says it about the question's subject (「2021年3月，学院成立……」
-    # does not answer 「2021年的报到率」)
-    subject = set(question.terms) - set(question.years) - {"年", "年度"}
-    missing_years = [
-        y for y in question.years if not any(y in _unit_words(u) and (not subject or subject & u.terms) for u in used)
-    ]
-    if missing_years:
-        return Support(False, f"资料中没有 {'、'.join(missing_years)} 年的相关内容")
-    everything = "\n".join(_unit_words(u) for u in usable)
-    missing_names = [n for n in proper_names(question.text) if re.sub(r"(?<=..)[市省县区]$", "", n) not in everything]
-    if missing_names:
-        return Support(False, f"资料中没有提到「{'、'.join(missing_names)}」")
-    if question.place_kind and not _names_place(said, question.place_kind, question.text):
-        return Support(False, f"资料中没有写明是哪个{question.place_kind}")
-    return Support(True)
+    labels: list[tuple[str, str]] = []
+    figures: list[tuple[str, str]] = []
+    label_headers: set[str] = set()
+    for col, value in enumerate(cells.cells):
+        header = cells.headers[col].strip() if col < len(cells.headers) else ""
+        value = value.strip()
+        if not value or value == header:
+            continue
+        if is_figure(value):
+            if header in _RUNNING_NUMBER_HEADERS or (not labels and not header and re.fullmatch(r"\d{1,2}", value)):
+                continue
+            if header in label_headers and re.fullmatch(r"\d{1,3}", value):
+                continue  # a row number under the same merged header as the label
+            figures.append((header, value))
+        else:
+            labels.append((header, value))
+            label_headers.add(header)
+    names = [v for h, v in labels if h not in _UNIT_OF_MEASURE_HEADERS]
+    total = bool(names) and all(_TOTAL_LABEL.search(re.sub(r"\s+", "", n)) for n in names[:1])
+    return Row(cells.caption, tuple(labels), tuple(figures), cells.headers, total)
 
 
-def proper_names(text: str) -> list[str]:
-    """Place and organisation names jieba tags in ``text`` (香港, 澳门, 深圳职业技术学院)."""
-    return [
-        word
-        for word, flag in _posseg().cut(text)
-        if flag in ("ns", "nt") and len(word) >= 2 and not re.search(r"(?:度|率|性|化|平)$", word)
-    ]
+def is_figure(value: str) -> bool:
+    return bool(_FIGURE.fullmatch(value.strip())) and bool(re.search(r"\d", value))
 
 
-@cache
-def _posseg() -> Any:
-    """jieba's part-of-speech tagger (its own dictionary, loaded on first use)."""
-    import jieba
-    import jieba.posseg
-
-    jieba.setLogLevel(60)
-    return jieba.posseg.POSTokenizer(jieba.Tokenizer())
-
-
-def _names_place(text: str, kind: str, question: str) -> bool:
-    for match in re.finditer(_PLACE_NAME + kind, text):
-        name = match.group(0)
-        # the longest candidate may start mid-phrase: try each suffix of at least 2 characters + kind
-        for i in range(len(name) - 2):
-            candidate = name[i:]
-            if not _GENERIC_PLACE.match(candidate) and candidate not in question and _is_place(candidate):
-                return True
-    return False
-
-
-def _is_place(word: str) -> bool:
-    return any(flag == "ns" and w == word for w, flag in _posseg().cut(word))
+def row_words(row: Row) -> str:
+    return "\n".join([row.caption, *(f"{h} {v}" for h, v in row.labels), *(f"{h} {v}" for h, v in row.figures)])
 
 
 def _pieces(start: int, end: int, holes: Sequence[tuple[int, int]]) -> list[tuple[int, int]]:
@@ -390,7 +302,7 @@ def _pieces(start: int, end: int, holes: Sequence[tuple[int, int]]) -> list[tupl
     return [(s, e) for s, e in pieces if e > s]
 
 
-def _is_heading(sentence: str) -> bool:
+def is_heading(sentence: str) -> bool:
     """A heading line: short, no sentence punctuation (「2.1.1 招生概况」「三、产业学院建设任务情况」)."""
     if re.match(r"^(?:图|表|附表)\s*[\d一二三四五六七八九十]+\s*[：:．.、\s]", sentence) and len(sentence) <= 40:
         return True  # a figure or table caption
@@ -401,62 +313,3 @@ def _is_heading_line(sentence: str, title: str | None) -> bool:
     """A sentence at a section's start that is all heading (「2.2.3 就业相关度高，…需求。」), not an
     article whose heading is only its number (「第八条 学校和企业可以……」)."""
     return title is not None and len(title) >= len(sentence.rstrip("。：:；;")) - 2
-
-
-def _table_head(chunks: list[Chunk], row: Chunk, text: str) -> Chunk | None:
-    """The first chunk of the run of table-row chunks holding ``row``: the table's header rows."""
-    index = next((i for i, c in enumerate(chunks) if c.chunk_id == row.chunk_id), None)
-    if index is None:
-        return None
-    while index > 0:
-        before = chunks[index - 1]
-        if before.kind != "table_row" or text[before.end : chunks[index].start].strip():
-            break
-        index -= 1
-    return chunks[index]
-
-
-def _parse_row(chunk: Chunk) -> Row:
-    """Caption and cells from a row chunk's context (``ingest.tables.row_context``)."""
-    lines = [line for line in chunk.context.split("\n") if line.strip()]
-    pairs_line = lines[-1] if lines else ""
-    caption = ""
-    if len(lines) >= 2 and re.match(r"^(?:表|附表|续表)\s*[\d一二三四五六七八九十]", lines[-2]):
-        caption = lines[-2]
-    labels: list[tuple[str, str]] = []
-    figures: list[tuple[str, str]] = []
-    seen_label_headers: set[str] = set()
-    for pair in pairs_line.split("；"):
-        header, sep, value = pair.partition("：")
-        if not sep:
-            header, value = "", pair
-        header, value = header.strip(), value.strip()
-        if not value:
-            continue
-        if _is_figure(value):
-            if header in ("序号", "编号", "排名") or (header and header in seen_label_headers):
-                continue  # a running number, not a figure
-            if not labels and re.fullmatch(r"\d{1,2}", value) and not header:
-                continue
-            figures.append((header, value))
-        else:
-            labels.append((header, value))
-            seen_label_headers.add(header)
-    # a leading small integer under the same merged header as the label is a row number
-    figures = [(h, v) for h, v in figures if not (h in seen_label_headers and re.fullmatch(r"\d{1,3}", v))]
-    return Row(caption, tuple(labels), tuple(figures))
-
-
-def _is_figure(value: str) -> bool:
-    return bool(re.fullmatch(r"[-+]?[\d,.]+\s*(?:%|％|万元|万|亿元|亿|元|人|个|门|所|家|项|次|分)?", value))
-
-
-def _row_words(row: Row) -> str:
-    return "\n".join([row.caption, *(f"{h} {v}" for h, v in row.labels), *(f"{h} {v}" for h, v in row.figures)])
-
-
-def _unit_words(unit: Unit) -> str:
-    """What a unit says, for the year and name checks: a row with its caption and headers."""
-    if unit.row is not None:
-        return _row_words(unit.row) + "\n" + " › ".join(unit.chunk.section_path)
-    return unit.text

@@ -13,15 +13,13 @@ from __future__ import annotations
 
 import itertools
 import re
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
-from answer.compose import Claim, Span, assemble, refusal
-from answer.evidence import Evidence, Question, Unit, analyse, gather, support
-from answer.records import Answer
+from answer.compose import Claim, Composition, Span
+from answer.evidence import Evidence, Unit
+from answer.question import Question
 from answer.verify import number_forms, ungrounded_numbers
-from index.hybrid import Filters, HybridRetriever
 from ingest.chunk import split_sentences, trim_span
 
 _YEAR_HEADER = re.compile(r"(?:19|20)\d{2}")
@@ -46,41 +44,20 @@ BUDGETS = {
 }
 # sentences longer than this are narrowed to the clauses that hold the matched terms
 LONG_SENTENCE = 110
+# a unit from a document the library holds a later version of weighs this much (the one in force wins)
+SUPERSEDED_PRIOR = 0.5
+# a table row naming a part (其中：广东) when the question names none of its labels, against a total row
+PART_ROW_PRIOR = 0.7
 
 
-class ExtractiveGenerator:
+class ExtractiveComposer:
+    """Composes the answer from the chosen units themselves: quotes and rendered table rows."""
+
     name = "extractive"
+    judged = True
 
-    def __init__(self, retriever: HybridRetriever, *, top_k: int = 8, strict: bool = True) -> None:
-        self.retriever = retriever
-        self.top_k = top_k
-        self.strict = strict
-
-    def evidence(self, question: str, filters: Filters | None = None, top_k: int | None = None) -> Evidence:
-        index = self.retriever.index
-        parsed = analyse(question, index.lexical)
-        passages = self.retriever.retrieve(question, top_k=top_k or self.top_k, filters=filters)
-        return gather(parsed, passages, index.docstore, index.lexical)
-
-    def answer(self, question: str, filters: Filters | None = None) -> Answer:
-        started = time.perf_counter()
-        evidence = self.evidence(question, filters)
-        chosen = select(evidence)
-        verdict = support(evidence, chosen)
-        if not verdict.ok or not chosen:
-            return refusal(
-                question, evidence.passages, evidence.texts, generator=self.name, started=started, reason=verdict.reason
-            )
-        claims = [render(unit, evidence) for unit in order(chosen, evidence.question)]
-        return assemble(
-            question,
-            claims,
-            evidence.texts,
-            generator=self.name,
-            started=started,
-            strict=self.strict,
-            closest=evidence.passages,
-        )
+    def compose(self, evidence: Evidence, chosen: Sequence[Unit]) -> Composition:
+        return Composition(tuple(render(unit, evidence) for unit in order(chosen, evidence.question)))
 
 
 def select(evidence: Evidence, budget: Budget | None = None) -> list[Unit]:
@@ -106,17 +83,17 @@ def select(evidence: Evidence, budget: Budget | None = None) -> list[Unit]:
         best, best_gain = None, 0.0
         if not chosen and question.enumerates:
             # a list question: the best start is one followed by the items (「第八条 合作形式」 → （一）（二）…)
-            head = sorted(candidates, key=lambda u: -_gain(u, question, covered))[:6]
+            head = sorted(candidates, key=lambda u: -_gain(u, question, covered, evidence.superseded))[:6]
             listed = [u for u in head if list_items(u, evidence)]
-            if listed and _gain(listed[0], question, covered) * 1.6 >= _gain(head[0], question, covered):
-                best, best_gain = listed[0], _gain(listed[0], question, covered)
+            if listed and _gain(listed[0], question, covered, evidence.superseded) * 1.6 >= _gain(head[0], question, covered, evidence.superseded):
+                best, best_gain = listed[0], _gain(listed[0], question, covered, evidence.superseded)
                 candidates = [listed[0]]
         for unit in candidates:
             if chosen and not (
                 question.coverage(unit.terms) >= 0.5 * first_coverage or question.part_coverage(unit.terms, covered) >= 0.5
             ):
                 continue
-            gain = _gain(unit, question, covered)
+            gain = _gain(unit, question, covered, evidence.superseded)
             if question.kind == "write" and chosen:
                 gain /= max(_length(unit, question), 40) / 80  # per length: room for more facts
             if gain > best_gain:
@@ -153,9 +130,10 @@ def list_items(first: Unit, evidence: Evidence) -> list[Unit]:
     section. Empty when there is no list of at least two items."""
     if first.is_row:
         return []
-    text = evidence.texts[first.doc_id]
+    doc = evidence.docs[first.doc_id]
+    text = doc.text
     own = _ENUMERATOR.match(first.text)
-    holding = [(p, s, e) for p, s, e in evidence.sections(first.doc_id) if s <= first.start < e]
+    holding = [(p, s, e) for p, s, e in doc.sections if s <= first.start < e]
     if not holding:
         return []
     path, start, end = max(holding, key=lambda section: len(section[0]))
@@ -164,7 +142,7 @@ def list_items(first: Unit, evidence: Evidence) -> list[Unit]:
         path, start, end = next(((p, s, e) for p, s, e in holding if p == path[:-1]), (path, start, end))
     if not own:
         start = first.end
-    chunks = [c for c in evidence.doc_chunks(first.doc_id) if c.kind == "text"]
+    chunks = [c for c in doc.chunks if c.kind == "text"]
     kind = own.lastgroup if own else None
     items: list[Unit] = []
     for s, e in split_sentences(text, start, end):
@@ -204,12 +182,26 @@ def _budget(question: Question) -> Budget:
     return budget
 
 
-def _gain(unit: Unit, question: Question, covered: set[str]) -> float:
+def prior_of(unit: Unit, question: Question, superseded: frozenset[str]) -> float:
+    """How much a unit's terms count, before coverage: the version in force over an earlier one
+    (unless the question asks about an earlier version), a total row over a part the question
+    does not name."""
+    prior = 1.0
+    if unit.doc_id in superseded and not question.old_version and not any(y in unit.words for y in question.years):
+        prior *= SUPERSEDED_PRIOR
+    if unit.row is not None and not unit.row.is_total:
+        names = {t for h, v in unit.row.labels for t in question.terms if t in v}
+        if not names:
+            prior *= PART_ROW_PRIOR
+    return prior
+
+
+def _gain(unit: Unit, question: Question, covered: set[str], superseded: frozenset[str] = frozenset()) -> float:
     # a term the unit says itself counts fully; one only its title or headings say, half
     new = sum(
         w * (1.0 if t in unit.own else 0.5) for t, w in question.weights.items() if t in unit.terms and t not in covered
     ) / question.weight
-    prior = 1.0 / (1.0 + 0.12 * unit.passage)
+    prior = 1.0 / (1.0 + 0.12 * unit.passage) * prior_of(unit, question, superseded)
     if question.kind == "write":
         prior *= 1.0 if unit.numbers else 0.35  # a draft's substance is its figures
     elif question.quantity:
@@ -268,22 +260,24 @@ def narrow(unit: Unit, question: Question) -> tuple[int, int]:
 
 def render(unit: Unit, evidence: Evidence) -> Claim:
     passage = evidence.passages[unit.passage]
+    doc = evidence.docs[unit.doc_id]
     span = Span.of(unit.chunk, passage.title, passage.source, unit.start, unit.end)
     joiner = "\n" if evidence.question.kind == "list" else ""
-    if unit.is_row:
+    if unit.row is not None:
         question = evidence.question
-        found = caption_span(unit, evidence)
+        header_chunk = doc.chunk_at(*unit.header) if unit.header else None
         # a caption naming the asked year (表1：2020年学院招生总体情况) is said and cited with the row
-        cite_caption = found is not None and any(y in unit.row.caption for y in question.years)  # type: ignore[union-attr]
-        text, with_header = render_row(unit, question, caption_cited=cite_caption)
+        cite_caption = unit.caption_span is not None and any(y in unit.row.caption for y in question.years)
+        header_text = doc.text[unit.header[0] : unit.header[1]] if unit.header else ""
+        text, with_header = render_row(unit, question, caption_cited=cite_caption, header_text=header_text)
         spans: tuple[Span, ...] = (span,)
-        if with_header and unit.header is not None:
-            spans = (Span.of(unit.header, passage.title, passage.source), span)
-        if cite_caption and found is not None:
-            spans = (Span.of(unit.header or unit.chunk, passage.title, passage.source, *found), *spans)
+        if with_header and header_chunk is not None and unit.header is not None:
+            spans = (Span.of(header_chunk, passage.title, passage.source, *unit.header), span)
+        if cite_caption and unit.caption_span is not None:
+            spans = (Span.of(header_chunk or unit.chunk, passage.title, passage.source, *unit.caption_span), *spans)
         return Claim(text, spans, joiner)
     start, end = narrow(unit, evidence.question)
-    text = _one_line(evidence.texts[unit.doc_id][start:end])
+    text = _one_line(doc.text[start:end])
     if unit.label:
         text = f"{unit.label}：{text}"
     return Claim(text, (replace(span, start=start, end=end),), joiner)
@@ -295,17 +289,7 @@ def _one_line(text: str) -> str:
     return re.sub(r"[ \t]{2,}", " ", text).strip()
 
 
-def caption_span(unit: Unit, evidence: Evidence) -> tuple[int, int] | None:
-    """Where a table row's caption stands, when it sits just above the table's header rows."""
-    if unit.row is None or not unit.row.caption:
-        return None
-    head = unit.header or unit.chunk
-    text = evidence.texts[unit.doc_id]
-    start = text.rfind(unit.row.caption, max(0, head.start - 200), head.start)
-    return (start, start + len(unit.row.caption)) if start >= 0 else None
-
-
-def render_row(unit: Unit, question: Question, caption_cited: bool = False) -> tuple[str, bool]:
+def render_row(unit: Unit, question: Question, caption_cited: bool = False, header_text: str = "") -> tuple[str, bool]:
     """A table row as a sentence, and whether the header rows must be cited (a year in a header).
 
     The caption leads the sentence when it is cited too, or when its figures are in the quotes."""
@@ -335,7 +319,7 @@ def render_row(unit: Unit, question: Question, caption_cited: bool = False) -> t
     with_header = any(number_forms(h) for h, _ in figures)  # 2020年, and 一年级 too
     caption = _CAPTION_NUMBER.sub("", row.caption).strip()
     if caption:
-        quotes = [unit.text] + ([unit.header.text] if with_header and unit.header else [])
+        quotes = [unit.text] + ([header_text] if with_header and header_text else [])
         if caption_cited or not ungrounded_numbers(caption, quotes):
             sentence = f"{caption}中，{sentence}"
     return sentence, with_header

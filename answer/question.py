@@ -31,6 +31,7 @@ from typing import Any, Literal, Protocol
 from answer.verify import length_limit
 
 QuestionKind = Literal["fact", "list", "write"]
+TIME_TERM = "⟨时间⟩"  # the pseudo-term a time-asking question weighs and a time-stating sentence holds
 Operation = Literal["difference", "sum", "ratio"]
 
 
@@ -75,6 +76,11 @@ _KIND = re.compile("(?:" + "|".join(sorted({*ORG_KINDS, *MAJOR_KINDS, *DOC_KINDS
 _DEICTIC = re.compile(r"^(?:这个?|那个?|该|本|此|我|贵|各|每|全|其|某|哪个?|什么|新|旧|现行|原)")
 _PROPER_FLAGS = ("nr", "nrt", "nrfg", "ns", "nt", "nz")
 
+# a name in running text or a title: the shortest run of characters before a kind word
+NAME_IN_TEXT = re.compile(
+    r"[\u4e00-\u9fff（）()]{1,16}?(?:" + "|".join(sorted({*ORG_KINDS, *MAJOR_KINDS, *DOC_KINDS}, key=len, reverse=True)) + ")"
+)
+_VERSION_DATE = re.compile(r"[（(]\s*(?:19|20)\d{2}[-－.年]\d{1,2}[-－.月]\d{1,2}日?\s*[)）]\s*$")
 _YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})(?!\d)")
 _ORDINAL = re.compile(r"第([一二三四五六七八九十百零〇两\d]+)([条章节款项])")
 _LIST = re.compile(r"哪些|哪几|列出|列举|包括什么|有什么|有几|几[个项条方种类大]|[两三四五六七八九十][个项条大种类方]")
@@ -167,10 +173,14 @@ def analyse(
     forms may resolve to; ``history`` the earlier questions of the same conversation, oldest first."""
     text = text.strip()
     mentions = tuple(find_mentions(text))
+    titles = [_VERSION_DATE.sub("", n).strip() for n in names]
+    named = list(dict.fromkeys(m.group(0) for title in titles for m in NAME_IN_TEXT.finditer(title)))
     aliases = {
         m.text: full
         for m in mentions
-        if (full := resolve(m.text, names, document=m.kind == "document")) is not None and full != m.text
+        if (full := resolve(m.text, titles if m.kind == "document" else named, document=m.kind == "document"))
+        is not None
+        and full != m.text
     }
     query = text
     for short, full in aliases.items():
@@ -181,6 +191,11 @@ def analyse(
     weights = vocabulary.idf(terms)
     raw_parts = [part for part in re.split(r"[？?；;。！!]", text) if len(part.strip()) >= 4]
     parts = tuple({t: weights[t] for t in content_terms(part, vocabulary) if t in weights} for part in raw_parts)
+    if _WHEN.search(text):
+        # 「一年中什么时候考核」 asks for a time: a sentence stating one (每学年末, 3月) answers it
+        top = max(weights.values(), default=1.0)
+        weights = {**weights, TIME_TERM: top}
+        parts = tuple({**part, TIME_TERM: top} if _WHEN.search(raw) else part for part, raw in zip(parts, raw_parts, strict=False))
     limit = length_limit(text)
     kind: QuestionKind = "write" if limit or _WRITE.search(text) else "list" if _LIST.search(text) else "fact"
     place = _PLACE_KIND.search(text)
@@ -239,7 +254,7 @@ def find_mentions(text: str) -> list[Mention]:
                 before in STOPLIST
                 or not re.fullmatch(r"[\u4e00-\u9fff（）()]+", before)
                 or before_flag.startswith(("m", "p", "c", "u", "r", "x", "y", "e", "f", "q"))
-                or (kind != "document" and before_flag.startswith(("v", "d", "a")) and before_flag != "vn")
+                or (kind != "document" and before_flag.startswith(("v", "d")) and before_flag != "vn")
                 or _KIND.search(before)
                 or sum(map(len, parts)) + len(before) > 16
             ):
@@ -275,14 +290,14 @@ def resolve(short: str, names: Sequence[str], *, document: bool = False) -> str 
     best: str | None = None
     for form in dict.fromkeys(c for c in candidates if len(c) >= 2):
         for name in names:
-            if (form in name or _abbreviates(form, name)) and (best is None or len(name) < len(best)):
+            if (form in name or abbreviates(form, name)) and (best is None or len(name) < len(best)):
                 best = name
         if best is not None:
             return best
     return None
 
 
-def _abbreviates(short: str, name: str) -> bool:
+def abbreviates(short: str, name: str) -> bool:
     if len(short) >= len(name) or len(short) < 2:
         return False
     starts = _word_starts(name)

@@ -52,6 +52,7 @@ class Answer:
     generator: str = ""
     seconds: float = 0.0
     closest: tuple[Citation, ...] = field(default=())  # shown with a refusal instead of an answer
+    analysis: dict[str, Any] = field(default_factory=dict)  # what the question was read as (names, aliases, years)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-native: lists, not tuples, so a JSON round trip gives the same dict."""
@@ -75,4 +76,5 @@ class Answer:
             generator=data.get("generator", ""),
             seconds=float(data.get("seconds", 0.0)),
             closest=tuple(citation(c) for c in data.get("closest", ())),
+            analysis=dict(data.get("analysis", {})),
         )

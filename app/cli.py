@@ -25,7 +25,7 @@ from app.export import export
 from app.models import MODELS, TqdmProgress, ensure_model
 from app.services import GENERATORS, make_chunker, make_retriever, open_index
 from app.settings import Settings
-from eval.dataset import load_items
+from eval.dataset import EvalItem, load_items
 from eval.harness import evaluate, summarize
 from eval.report import compare, gate, read_run, summary_table, write_run
 from eval.retrieval import Passage
@@ -409,17 +409,23 @@ def run_eval(args: argparse.Namespace, settings: Settings, out: TextIO, err: Tex
         index = assistant.index
         if not index.documents():
             raise ZhikuError("索引为空 (the index is empty): 请先运行 `zhiku ingest corpus/`")
-        generator = assistant.generator()
+        generator = assistant.composer()
         assistant.retriever.retrieve("职业教育", top_k=1)  # load the model now, not inside the first timing
+        if args.without:
+            items = [item for item in items if item.type not in set(args.without)]
 
         def texts(doc_ids: Iterable[str]) -> dict[str, str]:
             return {d: t for d in doc_ids if (t := index.docstore.text(d)) is not None}
 
-        def passages(question: str) -> list[Passage]:
-            return [Passage(h.chunk.text, h.source) for h in assistant.retriever.retrieve(question, top_k=10)]
+        def passages(item: EvalItem) -> list[Passage]:
+            query = assistant.pipeline.analyse(item.question, item.history).query
+            return [Passage(h.chunk.text, h.source, h.chunk.page) for h in assistant.retriever.retrieve(query, top_k=10)]
+
+        def answer(item: EvalItem) -> Answer:
+            return assistant.ask(item.question, history=item.history)
 
         with tqdm(total=len(items), desc="评测 eval", unit="q", file=err, disable=None) as bar:
-            records = evaluate(items, lambda item: generator.answer(item.question), texts, passages, bar.update)
+            records = evaluate(items, answer, texts, passages, bar.update)
     target = Path(args.out)
     meta = {"questions": args.questions, "generator": generator.name, "embedder": settings.embed_model,
             "items": len(items), "skipped_lines": len(problems)}
@@ -585,6 +591,8 @@ def build_parser() -> argparse.ArgumentParser:
     evaluation.add_argument("--generator", choices=GENERATORS, help="生成器 generator (default: settings generator)")
     evaluation.add_argument("--out", default="eval-results", help="输出目录 output folder (default: eval-results)")
     evaluation.add_argument("--gate", help="阈值文件；低于阈值时退出码为 3 (thresholds JSON; exit 3 when a metric falls below)")
+    evaluation.add_argument("--without", nargs="+", metavar="TYPE", default=[],
+                            help="不评这些题型 leave out item types, e.g. --without followup")
     evaluation.add_argument("--compare", nargs=2, metavar=("A", "B"), help="比较两次评测 compare two runs (folders)")
     return parser
 

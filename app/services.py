@@ -1,9 +1,19 @@
-"""Builds the heavy parts from settings, once, for the CLI, the app and the eval harness."""
+"""Builds the heavy parts from settings, once, for the CLI, the app and the eval harness.
+
+``COMPOSERS`` is the one table of answer composers: the CLI's ``--generator`` choices, the API's
+``generator`` field and the app's switch all read it, so a new composer is one entry here.
+"""
 
 from __future__ import annotations
 
-from answer.extractive import ExtractiveGenerator
-from answer.generate import Generator, LLMGenerator, QuoteGenerator
+import importlib.util
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from answer.compose import Composer
+from answer.composers import LLMComposer, QuoteComposer
+from answer.extractive import ExtractiveComposer
+from answer.pipeline import AnswerPipeline
 from app.settings import Settings
 from index.embed import load_embedder
 from index.hybrid import CrossEncoderReranker, HybridRetriever
@@ -11,7 +21,35 @@ from index.indexer import Index
 from ingest.chunk import Chunker
 from ingest.errors import SettingsError
 
-GENERATORS = ("extractive", "quote", "llama-cpp", "openai")
+
+def _llm(name: str) -> Callable[[Settings], Composer]:
+    def make(settings: Settings) -> Composer:
+        from app.llm import make_llm  # llama-index loads only when an LLM composer is asked for
+
+        return LLMComposer(name, lambda: make_llm(name, settings))
+
+    return make
+
+
+@dataclass(frozen=True)
+class ComposerSpec:
+    name: str
+    label: str  # what the app's switch shows
+    make: Callable[[Settings], Composer]
+    available: Callable[[Settings], bool]  # whether the app offers it with these settings
+
+
+COMPOSERS: dict[str, ComposerSpec] = {
+    spec.name: spec
+    for spec in (
+        ComposerSpec("extractive", "抽取式（离线，默认）extractive", lambda s: ExtractiveComposer(), lambda s: True),
+        ComposerSpec("quote", "原文摘录 quote", lambda s: QuoteComposer(), lambda s: True),
+        ComposerSpec("llama-cpp", "本地模型 llama.cpp", _llm("llama-cpp"),
+                     lambda s: importlib.util.find_spec("llama_cpp") is not None),
+        ComposerSpec("openai", "在线模型 OpenAI 兼容", _llm("openai"), lambda s: bool(s.llm_base_url)),
+    )
+}
+GENERATORS = tuple(COMPOSERS)
 
 
 def open_index(settings: Settings) -> Index:
@@ -24,17 +62,15 @@ def make_retriever(settings: Settings, index: Index) -> HybridRetriever:
     return HybridRetriever(index, reranker=reranker)
 
 
+def make_pipeline(settings: Settings, index: Index, retriever: HybridRetriever | None = None) -> AnswerPipeline:
+    return AnswerPipeline(retriever or make_retriever(settings, index), index.docstore, index.lexical, top_k=settings.top_k)
+
+
 def make_chunker(settings: Settings, max_chars: int | None = None) -> Chunker:
     return Chunker(max_chars=max_chars or settings.chunk_max_chars)
 
 
-def make_generator(name: str, retriever: HybridRetriever, settings: Settings) -> Generator:
-    if name == "extractive":
-        return ExtractiveGenerator(retriever, top_k=settings.top_k)
-    if name == "quote":
-        return QuoteGenerator(retriever, top_k=settings.top_k)
-    if name in ("llama-cpp", "openai"):
-        from app.llm import make_llm
-
-        return LLMGenerator(name, lambda: make_llm(name, settings), retriever, top_k=settings.top_k)
-    raise SettingsError(f"未知的生成器 (unknown generator) {name!r}; 可用 (valid): {', '.join(GENERATORS)}")
+def make_composer(name: str, settings: Settings) -> Composer:
+    if name not in COMPOSERS:
+        raise SettingsError(f"未知的生成器 (unknown generator) {name!r}; 可用 (valid): {', '.join(GENERATORS)}")
+    return COMPOSERS[name].make(settings)

@@ -19,7 +19,7 @@ from eval.grounding import check_answer
 from eval.retrieval import Passage, RetrievalScore, score_item
 
 Answerer = Callable[[EvalItem], Answer]
-Retriever = Callable[[str], list[Passage]]
+Retriever = Callable[[EvalItem], list[Passage]]  # retrieval as the answer saw it (history included)
 TextLookup = Callable[[Iterable[str]], Mapping[str, str]]
 
 
@@ -51,7 +51,7 @@ def evaluate(
         check = check_answer(item, answer, texts(cited))
         retrieval: RetrievalScore | None = None
         if retriever is not None and item.answerable:
-            retrieval = score_item(item, retriever(item.question))
+            retrieval = score_item(item, retriever(item))
         records.append(
             ItemRecord(
                 id=item.id,

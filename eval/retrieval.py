@@ -46,6 +46,7 @@ class Passage:
 
     text: str
     source: str
+    page: int | None = None  # the page the passage starts on (PDFs)
 
 
 @dataclass(frozen=True)

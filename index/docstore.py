@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from ingest.records import Chunk, Document, Page
+from ingest.records import Chunk, Document, Page, RowCells
 
 DocumentStatus = Literal["pending", "complete", "deleting"]
 
@@ -117,7 +117,7 @@ class DocStore:
                     "INSERT OR REPLACE INTO chunks VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     [
                         (c.chunk_id, c.doc_id, i, c.text, c.context, json.dumps(c.section_path, ensure_ascii=False),
-                         c.page, c.start, c.end, c.kind, json.dumps(c.metadata, ensure_ascii=False))
+                         c.page, c.start, c.end, c.kind, _metadata_json(c))
                         for i, c in enumerate(chunks)
                     ],
                 )
@@ -151,6 +151,10 @@ class DocStore:
             else self._db.execute(sql + " WHERE status = ? ORDER BY source", (status,)).fetchall()
         )
         return [_stored_document(row) for row in rows]
+
+    def titles(self) -> list[str]:
+        """The titles of the complete documents (what short names in questions resolve to)."""
+        return [str(r[0]) for r in self._db.execute("SELECT title FROM documents WHERE status = 'complete' ORDER BY doc_id")]
 
     def document(self, doc_id: str) -> StoredDocument | None:
         row = self._db.execute(
@@ -228,8 +232,18 @@ _CHUNK_FIELDS = ("chunk_id", "doc_id", "text", "context", "section_path", "page"
 _CHUNK_COLUMNS = ", ".join(_CHUNK_FIELDS)
 
 
+def _metadata_json(chunk: Chunk) -> str:
+    """A chunk's metadata column: its metadata, and a table row's cells under ``"row"``."""
+    data: dict[str, Any] = dict(chunk.metadata)
+    if chunk.row is not None:
+        data["row"] = asdict(chunk.row)
+    return json.dumps(data, ensure_ascii=False)
+
+
 def _chunk(row: Sequence[Any]) -> Chunk:
-    chunk_id, doc_id, text, context, path, page, start, end, kind, metadata = row
+    chunk_id, doc_id, text, context, path, page, start, end, kind, metadata_json = row
+    metadata = json.loads(metadata_json)
+    cells = metadata.pop("row", None)
     return Chunk(
         chunk_id=chunk_id,
         doc_id=doc_id,
@@ -240,7 +254,8 @@ def _chunk(row: Sequence[Any]) -> Chunk:
         start=start,
         end=end,
         kind=kind,
-        metadata=json.loads(metadata),
+        metadata=metadata,
+        row=RowCells.from_dict(cells) if isinstance(cells, dict) else None,
     )
 
 

@@ -56,6 +56,7 @@ class ScoredChunk:
     lexical_rank: int | None = None
     rerank_score: float | None = None
     covers: tuple[str, ...] = field(default=())
+    similarity: float | None = None  # the dense retriever's cosine similarity of the best hit (None: lexical only)
 
 
 def reciprocal_rank_fusion(
@@ -211,6 +212,7 @@ class HybridRetriever:
     def rank(self, query: str, dense: list[VectorHit], lexical: list[LexicalHit], top_k: int) -> list[ScoredChunk]:
         """Fuse, rerank (when configured) and turn the best hits into ``top_k`` passages."""
         dense_rank = {h.chunk_id: i for i, h in enumerate(dense, start=1)}
+        similarity = {h.chunk_id: h.similarity for h in dense}
         lexical_rank = {h.chunk_id: i for i, h in enumerate(lexical, start=1)}
         if self.fusion is Fusion.RRF:
             fused = reciprocal_rank_fusion(
@@ -241,6 +243,7 @@ class HybridRetriever:
                 lexical_rank=lexical_rank.get(cid),
                 rerank_score=rerank.get(cid),
                 covers=(cid,),
+                similarity=similarity.get(cid),
             )
             for cid, score in pool
         ]
@@ -340,5 +343,6 @@ def _merge(kept: ScoredChunk, hit: ScoredChunk, text: str) -> ScoredChunk:
     start, end = min(kept.chunk.start, hit.chunk.start), max(kept.chunk.end, hit.chunk.end)
     covers = tuple(dict.fromkeys((*kept.covers, *hit.covers)))
     chunk = replace(kept.chunk, start=start, end=end, text=text[start:end])
-    return replace(kept, chunk=chunk, covers=covers)
+    similarity = max((s for s in (kept.similarity, hit.similarity) if s is not None), default=None)
+    return replace(kept, chunk=chunk, covers=covers, similarity=similarity)
 

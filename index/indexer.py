@@ -38,7 +38,7 @@ from ingest.pipeline import IngestResult, file_hash, ingest_file
 from ingest.records import Chunk
 
 # Bump when chunking changes in a way that should re-chunk documents already indexed.
-CHUNKING_VERSION = 2
+CHUNKING_VERSION = 3  # 3: table rows carry their cells as data (Chunk.row)
 EMBED_BATCH = 64
 
 Progress = Callable[[int], None]

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from ingest.records import Chunk, ChunkKind, Document, Table, content_hash
 from ingest.structure import Span, document_facts, section_path_at
-from ingest.tables import is_repeated_header, row_context
+from ingest.tables import is_repeated_header, row_cells, row_context
 
 DEFAULT_MAX_CHARS = 300
 PATH_SEPARATOR = " › "
@@ -114,6 +114,21 @@ def _subtract(span: Span, holes: Sequence[Span]) -> list[Span]:
     return pieces
 
 
+def caption_span(document: Document, table: Table, max_gap: int = 200) -> tuple[int, int] | None:
+    """Where ``table``'s caption stands: the caption heading just above it (a quote can cite it)."""
+    if not table.caption:
+        return None
+    above = [
+        h for h in document.headings
+        if h.kind == "caption" and h.title == table.caption and h.end <= table.start and table.start - h.end <= max_gap
+    ]
+    if not above:
+        return None
+    start, end = above[-1].start, above[-1].end
+    line_end = document.text.find("\n", start)
+    return start, max(end, line_end if 0 <= line_end <= table.start else end)
+
+
 @dataclass(frozen=True)
 class Chunker:
     """Turns a Document into Chunks of at most ``max_chars`` characters (table rows excepted)."""
@@ -150,15 +165,16 @@ class Chunker:
     def _table_chunks(self, document: Document) -> list[Chunk]:
         chunks = []
         for table in document.tables:
+            caption = caption_span(document, table)
             if table.header_rows:
                 # the header rows are content too (and all a quote of them can cite): one chunk
                 chunks.append(self._make(document, table.rows[0].start, table.rows[table.header_rows - 1].end,
-                                         "table_row", table, -1))
+                                         "table_row", table, -1, caption))
             for index in range(table.header_rows, len(table.rows)):
                 row = table.rows[index]
                 if is_repeated_header(table, index) or not any(c.strip() for c in row.cells):
                     continue
-                chunks.append(self._make(document, row.start, row.end, "table_row", table, index))
+                chunks.append(self._make(document, row.start, row.end, "table_row", table, index, caption))
         return chunks
 
     def _make(
@@ -169,6 +185,7 @@ class Chunker:
         kind: ChunkKind,
         table: Table | None = None,
         row: int = 0,
+        caption: tuple[int, int] | None = None,
     ) -> Chunk:
         """``row`` is the table row a chunk holds; -1 for the table's header rows."""
         path = section_path_at(document.sections, start)
@@ -194,4 +211,5 @@ class Chunker:
             start=start,
             end=end,
             kind=kind,
+            row=row_cells(table, row, caption) if table is not None else None,
         )

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 BlockKind = Literal["text", "heading", "table"]
 ChunkKind = Literal["text", "table_row"]
@@ -129,6 +129,36 @@ class Document:
 
 
 @dataclass(frozen=True)
+class RowCells:
+    """A table row as data, carried from ingest to the answer stage (never parsed back from text).
+
+    ``headers`` holds one label per column (stacked and merged header cells joined), ``cells``
+    the row's own values (vertically merged labels filled down). ``header`` is the span of the
+    table's header rows and ``caption_span`` that of its caption when it stands just above the
+    table: what a row's figures mean, and what an answer cites with them. For the chunk of the
+    header rows themselves ``is_header`` is set and ``cells`` are the header labels.
+    """
+
+    caption: str
+    headers: tuple[str, ...]
+    cells: tuple[str, ...]
+    header: tuple[int, int] | None = None
+    caption_span: tuple[int, int] | None = None
+    is_header: bool = False
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> RowCells:
+        return cls(
+            caption=str(data.get("caption", "")),
+            headers=tuple(data.get("headers", ())),
+            cells=tuple(data.get("cells", ())),
+            header=tuple(data["header"]) if data.get("header") else None,
+            caption_span=tuple(data["caption_span"]) if data.get("caption_span") else None,
+            is_header=bool(data.get("is_header", False)),
+        )
+
+
+@dataclass(frozen=True)
 class Chunk:
     """A retrievable unit. ``text == document.text[start:end]`` always; ``context`` is indexed."""
 
@@ -142,6 +172,7 @@ class Chunk:
     end: int
     kind: ChunkKind = "text"
     metadata: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
+    row: RowCells | None = field(default=None, compare=False, hash=False)  # table rows: the cells as data
 
 
 def content_hash(*parts: str, length: int = 16) -> str:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from ingest.records import Heading, Table, TableRow
+from ingest.records import Heading, RowCells, Table, TableRow
 from ingest.structure import Span, iter_lines
 
 _SEPARATOR = re.compile(r"^[\s\-—–=_|+:：]*$")
@@ -150,17 +150,24 @@ def find_caption(text: str, table_start: int, headings: Sequence[Heading], max_g
     return caption.title if len(between) < max_gap else None
 
 
-def row_context(table: Table, index: int, prefix: str = "") -> str:
-    """What a table row is indexed and embedded as: caption, headers with units, values."""
+def row_cells(table: Table, index: int, caption_span: tuple[int, int] | None = None) -> RowCells:
+    """Row ``index`` of ``table`` as data; ``index`` -1 stands for the header rows."""
     width = max(len(r.cells) for r in table.rows)
     grid = fill_down([r.cells for r in table.rows], width)
     headers = column_headers(grid[: table.header_rows], width)
-    cells = grid[index]
+    header = (table.rows[0].start, table.rows[table.header_rows - 1].end) if table.header_rows else None
+    cells = tuple(headers) if index < 0 else tuple(grid[index])
+    return RowCells(table.caption or "", tuple(headers), cells, header, caption_span, is_header=index < 0)
+
+
+def row_context(table: Table, index: int, prefix: str = "") -> str:
+    """What a table row is indexed and embedded as: caption, headers with units, values."""
+    row = row_cells(table, index)
     pairs = []
-    for col, value in enumerate(cells):
+    for col, value in enumerate(row.cells):
         if not value:
             continue
-        label = headers[col] if col < len(headers) else ""
+        label = row.headers[col] if col < len(row.headers) else ""
         pairs.append(f"{label}：{value}" if label and label != value else value)
     parts = [p for p in (prefix, table.caption or "") if p]
     parts.append("；".join(pairs))

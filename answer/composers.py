@@ -14,58 +14,36 @@ from __future__ import annotations
 
 import re
 import threading
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import replace
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
 
-from answer.compose import REFUSAL, Claim, Span, assemble, citation_for, refusal
-from answer.evidence import Evidence, Unit, analyse, gather, support
-from answer.extractive import caption_span, render_row, select
-from answer.records import Answer
+from answer.compose import Claim, Composition, Span
+from answer.evidence import Evidence, Unit
+from answer.extractive import render_row
 from answer.verify import MARKER, answer_sentences, markers, number_forms
-from index.hybrid import Filters, HybridRetriever
 from ingest.chunk import split_sentences
 
 if TYPE_CHECKING:
     from llama_index.core.llms import LLM
 
 
-class Generator(Protocol):
-    name: str
-
-    def answer(self, question: str, filters: Filters | None = None) -> Answer: ...
-
-
-class QuoteGenerator:
-    """Answers with the top ``passages`` retrieved passages, quoted and cited."""
+class QuoteComposer:
+    """The floor the others are measured against: the best ``passages`` retrieved passages
+    verbatim, every sentence cited; it declines only when nothing was retrieved."""
 
     name = "quote"
+    judged = False
 
-    def __init__(self, retriever: HybridRetriever, *, passages: int = 2, top_k: int = 8) -> None:
-        self.retriever = retriever
+    def __init__(self, passages: int = 2) -> None:
         self.passages = passages
-        self.top_k = top_k
 
-    def answer(self, question: str, filters: Filters | None = None) -> Answer:
-        started = time.perf_counter()
-        hits = self.retriever.retrieve(question, top_k=self.top_k, filters=filters)
-        if not hits:
-            return Answer(question, REFUSAL + "。", refused=True, generator=self.name, seconds=time.perf_counter() - started)
-        chosen = hits[: self.passages]
-        citations = tuple(citation_for(n, hit) for n, hit in enumerate(chosen, start=1))
-        # every sentence of a passage carries the passage's marker
-        text = "\n".join(
-            "".join(f"{c.quote[start:end]}[{c.n}]" for start, end in split_sentences(c.quote)) for c in citations
-        )
-        return Answer(
-            question,
-            text,
-            citations=citations,
-            generator=self.name,
-            seconds=time.perf_counter() - started,
-            closest=tuple(citation_for(n, hit) for n, hit in enumerate(hits[len(chosen) :], start=len(chosen) + 1)),
-        )
+    def compose(self, evidence: Evidence, chosen: Sequence[Unit]) -> Composition:
+        claims: list[Claim] = []
+        for hit in evidence.passages[: self.passages]:
+            span = Span.of(hit.chunk, hit.title, hit.source)
+            claims.append(Claim(hit.chunk.text.strip(), (span,), "\n" if claims else ""))
+        return Composition(tuple(claims), "" if claims else "没有检索到相关段落")
 
 
 SYSTEM_PROMPT = """你是职业院校政策与报告资料的问答助手。只根据下面编号的资料回答问题。
@@ -77,27 +55,18 @@ SYSTEM_PROMPT = """你是职业院校政策与报告资料的问答助手。只�
 5. 用简洁的中文回答，不超过5句话。"""
 
 
-class LLMGenerator:
-    """A language model answers from the best ~``evidence_chars`` characters of numbered evidence."""
+class LLMComposer:
+    """A language model answers from the best ~``evidence_chars`` characters of numbered evidence:
+    the chosen units with their neighbouring sentences, then the rest of the best passages."""
 
-    def __init__(
-        self,
-        name: str,
-        llm: Callable[[], LLM],
-        retriever: HybridRetriever,
-        *,
-        top_k: int = 8,
-        evidence_chars: int = 1100,
-        strict: bool = True,
-    ) -> None:
+    judged = True
+
+    def __init__(self, name: str, llm: Callable[[], LLM], *, evidence_chars: int = 1100) -> None:
         self.name = name
         self._llm_factory = llm
         self._llm: LLM | None = None
         self._loading = threading.Lock()
-        self.retriever = retriever
-        self.top_k = top_k
         self.evidence_chars = evidence_chars
-        self.strict = strict
 
     @property
     def llm(self) -> LLM:
@@ -106,17 +75,9 @@ class LLMGenerator:
                 self._llm = self._llm_factory()
             return self._llm
 
-    def answer(self, question: str, filters: Filters | None = None) -> Answer:
+    def compose(self, evidence: Evidence, chosen: Sequence[Unit]) -> Composition:
         from llama_index.core.base.llms.types import ChatMessage, MessageRole
 
-        started = time.perf_counter()
-        index = self.retriever.index
-        passages = self.retriever.retrieve(question, top_k=self.top_k, filters=filters)
-        evidence = gather(analyse(question, index.lexical), passages, index.docstore, index.lexical)
-        chosen = select(evidence)
-        verdict = support(evidence, chosen)
-        if not verdict.ok or not chosen:
-            return refusal(question, passages, evidence.texts, generator=self.name, started=started, reason=verdict.reason)
         numbered = numbered_evidence(evidence, chosen, self.evidence_chars)
         prompt = "资料：\n" + "\n\n".join(
             f"[{n}] 《{span.title}》{' › '.join(span.section_path)}\n{model_text(evidence, span)}"
@@ -124,15 +85,12 @@ class LLMGenerator:
         )
         messages = [
             ChatMessage(role=MessageRole.SYSTEM, content=SYSTEM_PROMPT),
-            ChatMessage(role=MessageRole.USER, content=f"{prompt}\n\n问题：{question}"),
+            ChatMessage(role=MessageRole.USER, content=f"{prompt}\n\n问题：{evidence.question.text}"),
         ]
         reply = (self.llm.chat(messages).message.content or "").strip()
         if not reply or reply.startswith("知识库中没有找到"):
-            return refusal(question, passages, evidence.texts, generator=self.name, started=started, reason="模型认为资料不足")
-        claims = claims_from_reply(reply, numbered, evidence.texts)
-        return assemble(
-            question, claims, evidence.texts, generator=self.name, started=started, strict=self.strict, closest=passages
-        )
+            return Composition(refusal="模型认为资料不足")
+        return Composition(tuple(claims_from_reply(reply, numbered, evidence.texts)))
 
 
 def model_text(evidence: Evidence, span: Span) -> str:
@@ -170,8 +128,9 @@ def numbered_evidence(evidence: Evidence, chosen: Sequence[Unit], budget: int) -
 
     for unit in chosen:
         passage = evidence.passages[unit.passage]
-        if unit.row is not None and unit.header is not None and unit.header.chunk_id != unit.chunk.chunk_id:
-            add(_table_head(evidence, unit, passage.title, passage.source))
+        head = _table_head(evidence, unit, passage.title, passage.source)
+        if head is not None:
+            add(head)
         start = max(passage.chunk.start, unit.start - 120)
         end = min(passage.chunk.end, unit.end + 120)
         text = evidence.texts[unit.doc_id]
@@ -191,11 +150,15 @@ MIN_OVERLAP = 0.6  # share of an uncited sentence's character pairs its passages
 MAX_SOURCES = 3  # passages one sentence may be attributed to (a row, its header, its caption)
 
 
-def _table_head(evidence: Evidence, unit: Unit, title: str, source: str) -> Span:
+def _table_head(evidence: Evidence, unit: Unit, title: str, source: str) -> Span | None:
     """A table's caption (when it sits just above) and header rows: what a row's figures mean."""
-    assert unit.header is not None
-    found = caption_span(unit, evidence)
-    return Span.of(unit.header, title, source, found[0] if found else unit.header.start, unit.header.end)
+    if unit.row is None or unit.header is None:
+        return None
+    chunk = evidence.docs[unit.doc_id].chunk_at(*unit.header)
+    if chunk is None:
+        return None
+    start = unit.caption_span[0] if unit.caption_span else unit.header[0]
+    return Span.of(chunk, title, source, start, unit.header[1])
 
 
 def claims_from_reply(reply: str, numbered: Sequence[Span], texts: dict[str, str]) -> list[Claim]:

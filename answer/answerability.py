@@ -1,0 +1,119 @@
+"""Whether the evidence can answer the question: judged by content and meaning, not vocabulary.
+
+Principles (each tested in ``tests/answer/test_answerability.py`` on snippets written for it):
+
+1. Only what an answer must be *about* can be missing: the names the question mentions
+   (institutions, majors, places, people, documents), its years and the articles it points to.
+   Question words, verbs, everyday words and writing instructions never cause a refusal.
+2. A document's title and head (发文字号, 成文日期), a unit's section headings, and a table's
+   caption and column headers count as said by every unit under them.
+3. A short form counts as present when it resolves to a longer name said in the evidence (化环学院
+   → 化学与环境工程学院) or in the library's titles (职教法 → 中华人民共和国职业教育法).
+4. A year must be said by a unit that is about the question's subject (it shares one of the
+   question's content terms), not by any sentence that merely holds the year.
+5. A question asking for a quantity (多少, 多久, 几个) of one thing is answered only by a unit that
+   states a figure.
+6. Relevance by meaning: the best unit covers enough of the question's weighted terms, or its
+   passage is close to the question in the embedding space (``MIN_COVERAGE``, ``MIN_SIMILARITY``,
+   calibrated on dev and dev2 together: ``bench/calibrate.py``).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from answer.evidence import Evidence, Unit
+from answer.question import NAME_IN_TEXT, Mention, Question, abbreviates, is_place
+from answer.verify import cn_value, number_forms
+
+# the best unit must hold this share of the question's term weight, unless its passage is this
+# close in meaning (cosine similarity of the e5 query and passage vectors)
+MIN_COVERAGE = 0.30
+MIN_SIMILARITY = 0.86
+
+_ORDINAL = re.compile(r"第([一二三四五六七八九十百零〇两\d]+)([条章节款项])")
+_PLACE_NAME = r"[\u4e00-\u9fa5]{2,6}"
+_GENERIC_PLACE = re.compile(r"^(?:全|我|本|该|各|地级|省|县|区|市|其|此|两|同|外|城)")
+
+
+@dataclass(frozen=True)
+class Verdict:
+    ok: bool
+    reason: str = ""  # why not, in Chinese, shown with the refusal
+    relevance: float = 0.0  # the best unit's share of the question's term weight
+    similarity: float = 0.0  # the best passage's cosine similarity to the question
+
+
+def judge(evidence: Evidence, chosen: Sequence[Unit], library_titles: Sequence[str] = ()) -> Verdict:
+    """Whether ``chosen`` (the units an answer would use) can answer ``evidence.question``."""
+    question = evidence.question
+    similarity = max((p.similarity for p in evidence.passages if p.similarity is not None), default=0.0)
+    if not chosen:
+        return Verdict(False, "没有检索到相关段落", 0.0, similarity)
+    relevance = max(question.coverage(u.terms) for u in chosen)
+    if relevance < MIN_COVERAGE and similarity < MIN_SIMILARITY:
+        return Verdict(False, f"找到的段落只覆盖了问题要点的 {relevance:.0%}", relevance, similarity)
+    said = fold("\n".join(u.words for u in chosen))
+    missing = [m.text for m in question.mentions if not supported(m, said, question, library_titles)]
+    if missing:
+        return Verdict(False, f"资料中没有提到「{'、'.join(missing)}」", relevance, similarity)
+    subject = set(question.terms) - set(question.years) - {"年", "年度", "届"}
+    missing_years = [
+        y for y in question.years if not any(y in u.words and (not subject or subject & u.terms) for u in chosen)
+    ]
+    if missing_years:
+        return Verdict(False, f"资料中没有 {'、'.join(missing_years)} 年的相关内容", relevance, similarity)
+    missing_ordinals = [o for o in question.ordinals if ordinal(o) not in {ordinal(m.group(0)) for m in _ORDINAL.finditer(said)}]
+    if missing_ordinals:
+        return Verdict(False, f"资料中没有{'、'.join(missing_ordinals)}", relevance, similarity)
+    if question.quantity and question.kind == "fact" and not question.when and not any(_states_figure(u) for u in chosen):
+        return Verdict(False, "资料中没有写明具体数字", relevance, similarity)
+    if question.place_kind and not _names_place(said, question.place_kind, question.text):
+        return Verdict(False, f"资料中没有写明是哪个{question.place_kind}", relevance, similarity)
+    return Verdict(True, "", relevance, similarity)
+
+
+def fold(text: str) -> str:
+    """Width, case and whitespace folded, for matching names in text."""
+    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", text)).lower()
+
+
+def supported(mention: Mention, said: str, question: Question, library_titles: Sequence[str] = ()) -> bool:
+    """Whether ``said`` (folded) holds ``mention``: whole, by its core (电子商务 of 电子商务专业), by
+    the library name it resolved to, or as the short form of a name ``said`` holds."""
+    forms = [mention.text, mention.core, question.aliases.get(mention.text, "")]
+    if mention.kind == "place":
+        forms.append(re.sub(r"(?<=..)[市省县区]$", "", mention.text))
+    if any(form and len(form) >= 2 and fold(form) in said for form in forms):
+        return True
+    short = fold(mention.text)
+    names = {m.group(0) for m in NAME_IN_TEXT.finditer(said)}
+    return any(abbreviates(short, name) for name in names if len(name) > len(short))
+
+
+def ordinal(text: str) -> tuple[int, str] | None:
+    """「第十五条」 and 「第15条」 as (15, "条")."""
+    match = _ORDINAL.fullmatch(text) or _ORDINAL.search(text)
+    if not match:
+        return None
+    number = match.group(1)
+    value = int(number) if number.isdigit() else cn_value(number.replace("〇", "零"))
+    return (value, match.group(2)) if value is not None else None
+
+
+def _states_figure(unit: Unit) -> bool:
+    return unit.numbers > 0 or bool(number_forms(unit.text))
+
+
+def _names_place(text: str, kind: str, question: str) -> bool:
+    for match in re.finditer(_PLACE_NAME + kind, text):
+        name = match.group(0)
+        # the longest candidate may start mid-phrase: try each suffix of at least 2 characters + kind
+        for i in range(len(name) - 2):
+            candidate = name[i:]
+            if not _GENERIC_PLACE.match(candidate) and candidate not in question and is_place(candidate):
+                return True
+    return False

@@ -1,0 +1,188 @@
+"""The one path from a question to a verified ``Answer``, for every composer, ask and draft alike.
+
+    question (+ history) → analyse → retrieve → evidence (documents read once) → focus (the units
+    an answer would use) → answerability → compose (extractive | quote | LLM) → verify → Answer
+
+The pipeline is the only part of the answer domain that reads storage, through two small
+contracts: a ``Retriever`` and a read-only ``Library``. Composers get the evidence as an argument.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Sequence
+from dataclasses import replace
+from typing import Any, Protocol
+
+from answer.answerability import Verdict, judge
+from answer.compose import Claim, Composer, Composition, assemble, refusal
+from answer.evidence import DocView, Evidence, Section, Unit, build_units, superseded
+from answer.extractive import Budget, select
+from answer.question import Question, Vocabulary, analyse
+from answer.records import Answer
+from index.hybrid import Filters, ScoredChunk
+from ingest.records import Chunk
+
+
+class Retriever(Protocol):
+    def retrieve(self, query: str, top_k: int = 8, filters: Filters | None = None) -> list[ScoredChunk]: ...
+
+
+class StoredDoc(Protocol):
+    @property
+    def title(self) -> str: ...
+
+    @property
+    def source(self) -> str: ...
+
+    @property
+    def chunking(self) -> str: ...
+
+    @property
+    def chunks(self) -> int: ...
+
+
+class Library(Protocol):
+    """Read-only access to the indexed documents (``index.docstore.DocStore`` is one)."""
+
+    def titles(self) -> list[str]: ...
+
+    def document(self, doc_id: str) -> StoredDoc | None: ...
+
+    def text(self, doc_id: str) -> str | None: ...
+
+    def sections(self, doc_id: str) -> list[Section]: ...
+
+    def doc_chunks(self, doc_id: str) -> list[Chunk]: ...
+
+
+class AnswerPipeline:
+    """Answers questions over one library; safe to share between threads."""
+
+    def __init__(
+        self,
+        retriever: Retriever,
+        library: Library,
+        vocabulary: Vocabulary,
+        *,
+        top_k: int = 8,
+        strict: bool = True,
+        cached_documents: int = 64,
+    ) -> None:
+        self.retriever = retriever
+        self.library = library
+        self.vocabulary = vocabulary
+        self.top_k = top_k
+        self.strict = strict
+        self._docs: OrderedDict[tuple[str, str, int], DocView] = OrderedDict()
+        self._cached = cached_documents
+        self._lock = threading.Lock()
+
+    # ------------------------------------------------------------------ stages
+
+    def analyse(self, question: str, history: Sequence[str] = ()) -> Question:
+        return analyse(question, self.vocabulary, self.library.titles(), history)
+
+    def evidence(self, question: Question, filters: Filters | None = None, top_k: int | None = None) -> Evidence:
+        """Retrieve for ``question`` and read the passages' documents (each once)."""
+        passages = self.retriever.retrieve(question.query, top_k=top_k or self.top_k, filters=filters)
+        docs = {d.doc_id: d for d in (self.document(p.chunk.doc_id) for p in passages) if d is not None}
+        units = build_units(question, passages, docs, self.vocabulary)
+        return Evidence(question, passages, units, docs, superseded(list(docs.values()), self.library.titles()))
+
+    def document(self, doc_id: str) -> DocView | None:
+        """A document's view, cached by its content id and chunking (a re-chunked one is read anew)."""
+        stored = self.library.document(doc_id)
+        if stored is None:
+            return None
+        key = (doc_id, stored.chunking, stored.chunks)
+        with self._lock:
+            if key in self._docs:
+                self._docs.move_to_end(key)
+                return self._docs[key]
+        view = DocView(
+            doc_id,
+            stored.title,
+            stored.source,
+            self.library.text(doc_id) or "",
+            tuple(self.library.sections(doc_id)),
+            tuple(self.library.doc_chunks(doc_id)),
+        )
+        with self._lock:
+            self._docs[key] = view
+            while len(self._docs) > self._cached:
+                self._docs.popitem(last=False)
+        return view
+
+    def focus(self, evidence: Evidence, budget: Budget | None = None) -> list[Unit]:
+        """The units an answer would use (see ``answer.extractive.select``)."""
+        return select(evidence, budget)
+
+    def judge(self, evidence: Evidence, chosen: Sequence[Unit]) -> Verdict:
+        return judge(evidence, chosen, self.library.titles())
+
+    # ------------------------------------------------------------------ answers
+
+    def ask(
+        self,
+        question: str,
+        composer: Composer,
+        *,
+        history: Sequence[str] = (),
+        filters: Filters | None = None,
+    ) -> Answer:
+        started = time.perf_counter()
+        parsed = self.analyse(question, history)
+        evidence = self.evidence(parsed, filters)
+        chosen = self.focus(evidence)
+        analysis = describe(parsed, history)
+        if composer.judged:
+            verdict = self.judge(evidence, chosen)
+            if not verdict.ok:
+                return _with(refusal(question, evidence.passages, generator=composer.name, started=started,
+                                     reason=verdict.reason), analysis)
+        composition = composer.compose(evidence, chosen)
+        return self.finish(question, composition, evidence, composer.name, started, analysis)
+
+    def finish(
+        self,
+        question: str,
+        composition: Composition,
+        evidence: Evidence,
+        generator: str,
+        started: float,
+        analysis: dict[str, Any] | None = None,
+        lead: str = "",
+    ) -> Answer:
+        """Verify the composition into an ``Answer`` (a refusal when nothing survives)."""
+        if not composition.claims:
+            answer = refusal(question, evidence.passages, generator=generator, started=started, reason=composition.refusal)
+        else:
+            answer = assemble(question, composition.claims, evidence.texts, generator=generator, started=started,
+                              strict=self.strict, closest=evidence.passages, lead=lead)
+        return _with(answer, analysis or {})
+
+    def assemble(self, request: str, claims: Sequence[Claim], texts: dict[str, str], closest: Sequence[ScoredChunk],
+                 generator: str, started: float, reason: str) -> Answer:
+        """Claims gathered from several evidences (a draft's parts) as one verified answer."""
+        if not claims:
+            return refusal(request, closest, generator=generator, started=started, reason=reason)
+        return assemble(request, claims, texts, generator=generator, started=started, strict=self.strict, closest=closest)
+
+
+def describe(question: Question, history: Sequence[str] = ()) -> dict[str, Any]:
+    """What the analysis found, shown with the answer (JSON-ready)."""
+    return {
+        "kind": question.kind,
+        "mentions": [m.text for m in question.mentions],
+        "aliases": dict(question.aliases),
+        "years": list(question.years),
+        "ordinals": list(question.ordinals),
+        "followup": question.query != question.text and bool(history),
+    }
+
+
+def _with(answer: Answer, analysis: dict[str, Any]) -> Answer:
+    return replace(answer, analysis=analysis)

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 
 from answer.evidence import Evidence, Unit
 from answer.question import NAME_IN_TEXT, Mention, Question, abbreviates, is_place
+from answer.question import words_of as _words
 from answer.verify import cn_value, number_forms
 
 # the best unit must hold this share of the question's term weight, unless its passage is this
@@ -35,6 +36,20 @@ MIN_COVERAGE = 0.30
 MIN_SIMILARITY = 0.86
 
 _ORDINAL = re.compile(r"第([一二三四五六七八九十百零〇两\d]+)([条章节款项])")
+_NUMERAL = r"(?:\d[\d,.]*|[零〇一二两三四五六七八九十百千万]+|半)"
+_MEASURE_FIGURES = {
+    "money": re.compile(_NUMERAL + r"\s*(?:万|亿)?\s*(?:元|块)|(?:元|金额|费|资|款)\S{0,6}\s\d"),
+    "time": re.compile(_NUMERAL + r"\s*(?:个)?\s*(?:工作日|日|天|周|星期|月|年|小时|分钟|学期|学年)|半年|时限|期限"),
+    "ratio": re.compile(r"\d\s*[%％‰]|百分之|分之|[一二三四五六七八九十]成|倍|(?:率|比例|占比)\S{0,6}\s\d"),
+    "people": re.compile(_NUMERAL + r"\s*(?:人|名|位)|人数\S{0,6}\s\d"),
+}
+# what a table header or row label says its figures are
+_MEASURE_HEADERS = {
+    "money": re.compile(r"元|金额|收入|工资|薪|费|资金|经费"),
+    "time": re.compile(r"天|日|周|月|年|时间|期限|时长|学时"),
+    "ratio": re.compile(r"率|比|占|[%％‰]"),
+    "people": re.compile(r"人|数|名"),
+}
 _PLACE_NAME = r"[\u4e00-\u9fa5]{2,6}"
 _GENERIC_PLACE = re.compile(r"^(?:全|我|本|该|各|地级|省|县|区|市|其|此|两|同|外|城)")
 
@@ -47,7 +62,7 @@ class Verdict:
     similarity: float = 0.0  # the best passage's cosine similarity to the question
 
 
-def judge(evidence: Evidence, chosen: Sequence[Unit], library_titles: Sequence[str] = ()) -> Verdict:
+def judge(evidence: Evidence, chosen: Sequence[Unit]) -> Verdict:
     """Whether ``chosen`` (the units an answer would use) can answer ``evidence.question``."""
     question = evidence.question
     similarity = max((p.similarity for p in evidence.passages if p.similarity is not None), default=0.0)
@@ -57,7 +72,7 @@ def judge(evidence: Evidence, chosen: Sequence[Unit], library_titles: Sequence[s
     if relevance < MIN_COVERAGE and similarity < MIN_SIMILARITY:
         return Verdict(False, f"找到的段落只覆盖了问题要点的 {relevance:.0%}", relevance, similarity)
     said = fold("\n".join(u.words for u in chosen))
-    missing = [m.text for m in question.mentions if not supported(m, said, question, library_titles)]
+    missing = [m.text for m in question.mentions if not supported(m, said, question)]
     if missing:
         return Verdict(False, f"资料中没有提到「{'、'.join(missing)}」", relevance, similarity)
     subject = set(question.terms) - set(question.years) - {"年", "年度", "届"}
@@ -66,11 +81,17 @@ def judge(evidence: Evidence, chosen: Sequence[Unit], library_titles: Sequence[s
     ]
     if missing_years:
         return Verdict(False, f"资料中没有 {'、'.join(missing_years)} 年的相关内容", relevance, similarity)
-    missing_ordinals = [o for o in question.ordinals if ordinal(o) not in {ordinal(m.group(0)) for m in _ORDINAL.finditer(said)}]
+    # an article the question points to must be there, in the document it names when it names one
+    named = [u for u in chosen if u.doc_id in question.documents] if question.documents else list(chosen)
+    articles = {ordinal(m.group(0)) for u in named for m in _ORDINAL.finditer(fold(u.words))}
+    missing_ordinals = [o for o in question.ordinals if ordinal(o) not in articles]
     if missing_ordinals:
         return Verdict(False, f"资料中没有{'、'.join(missing_ordinals)}", relevance, similarity)
-    if question.quantity and question.kind == "fact" and not question.when and not any(_states_figure(u) for u in chosen):
-        return Verdict(False, "资料中没有写明具体数字", relevance, similarity)
+    if question.quantity and question.kind == "fact" and not question.when:
+        if not any(_states_figure(u) for u in chosen):
+            return Verdict(False, "资料中没有写明具体数字", relevance, similarity)
+        if question.measures and not any(measures_stated(u, question.measures[:1]) for u in chosen):
+            return Verdict(False, "资料中没有写明具体数额", relevance, similarity)
     if question.place_kind and not _names_place(said, question.place_kind, question.text):
         return Verdict(False, f"资料中没有写明是哪个{question.place_kind}", relevance, similarity)
     return Verdict(True, "", relevance, similarity)
@@ -81,17 +102,51 @@ def fold(text: str) -> str:
     return re.sub(r"\s+", "", unicodedata.normalize("NFKC", text)).lower()
 
 
-def supported(mention: Mention, said: str, question: Question, library_titles: Sequence[str] = ()) -> bool:
+def supported(mention: Mention, said: str, question: Question) -> bool:
     """Whether ``said`` (folded) holds ``mention``: whole, by its core (电子商务 of 电子商务专业), by
-    the library name it resolved to, or as the short form of a name ``said`` holds."""
-    forms = [mention.text, mention.core, question.aliases.get(mention.text, "")]
+    the library name it resolved to, as the short form of a name ``said`` holds, or as a chain of
+    names (武工程管理学院: 武工程 → 武汉工程大学, then 管理学院). A mention too short to stand
+    without its kind word (医学院) must stand alone in ``said``, not inside a longer name (同济医学院)."""
+    names = [m.group(0) for m in NAME_IN_TEXT.finditer(said)]
+    if _holds(fold(mention.text), said, names, alone=not mention.core):
+        return True
+    forms = [mention.core, question.aliases.get(mention.text, "")]
     if mention.kind == "place":
         forms.append(re.sub(r"(?<=..)[市省县区]$", "", mention.text))
     if any(form and len(form) >= 2 and fold(form) in said for form in forms):
         return True
-    short = fold(mention.text)
-    names = {m.group(0) for m in NAME_IN_TEXT.finditer(said)}
-    return any(abbreviates(short, name) for name in names if len(name) > len(short))
+    words = _words(mention.text)
+    for i in range(1, len(words)):
+        head, tail = "".join(words[:i]), "".join(words[i:])
+        if len(head) >= 2 and NAME_IN_TEXT.fullmatch(tail) and _holds(fold(tail), said, names, alone=False):
+            resolved = question.aliases.get(head, "")
+            if (resolved and fold(resolved) in said) or any(fold(head) == n or abbreviates(fold(head), n) for n in names):
+                return True
+    return False
+
+
+def _holds(form: str, said: str, names: Sequence[str], *, alone: bool) -> bool:
+    """``form`` is in ``said`` (standing alone: not right after another CJK character), or
+    abbreviates one of ``names``."""
+    if alone:
+        if re.search(rf"(?<![\u4e00-\u9fff]){re.escape(form)}", said):
+            return True
+    elif form in said:
+        return True
+    return any(abbreviates(form, name) for name in names if len(name) > len(form))
+
+
+def measures_stated(unit: Unit, measures: Sequence[str]) -> bool:
+    """Whether ``unit`` states a figure of each kind asked for (an amount of money, a duration,
+    a ratio, a number of people): in its text, or for a table row, a figure under a header or in
+    a row whose label names that kind (计划招生（人）, 报到率（%）, 单位：元)."""
+    if unit.row is None:
+        return all(_MEASURE_FIGURES[m].search(unit.text) for m in measures)
+    said = " ".join([*(h for h, _ in unit.row.figures), *(f"{h}{v}" for h, v in unit.row.labels)])
+    figures = " ".join(v for _, v in unit.row.figures)
+    return bool(unit.row.figures) and all(
+        _MEASURE_HEADERS[m].search(said) or _MEASURE_FIGURES[m].search(figures) for m in measures
+    )
 
 
 def ordinal(text: str) -> tuple[int, str] | None:

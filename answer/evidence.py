@@ -13,19 +13,25 @@ table's caption and column headers.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from answer.question import TIME_TERM, Question, Vocabulary
+from answer.question import NAME_IN_TEXT, TIME_TERM, Question, Vocabulary, family
 from answer.verify import number_forms
 from index.hybrid import ScoredChunk
 from ingest.chunk import split_sentences, trim_span
 from ingest.records import Chunk, RowCells
 from ingest.structure import document_facts
+from ingest.tables import TOTAL_LABEL
 
 Section = tuple[tuple[str, ...], int, int]
 
+COVER_CHARS = 400
+SUBJECTS = 12  # the most frequent names a document is taken to be about
+_ARTICLE = re.compile(r"^第[一二三四五六七八九十百零〇两\d]+条")
+_ARTICLE_OR_CHAPTER = re.compile(r"^第[一二三四五六七八九十百零〇两\d]+[条章]")
 _VERSION = re.compile(r"[（(]\s*((?:19|20)\d{2})[-－.年](\d{1,2})[-－.月](\d{1,2})日?\s*[)）]\s*$")
 _INSTRUCTION = re.compile(
     r"忽略(?:以上|上述|之前|前面|先前)|无视(?:以上|上述)|ignore (?:all |the )?(?:previous|above)|system prompt|"
@@ -55,7 +61,36 @@ class DocView:
     @cached_property
     def family(self) -> str:
         """The title without its version date: versions of one regulation share it."""
-        return _VERSION.sub("", self.title).strip()
+        return family(self.title)
+
+    @cached_property
+    def cover(self) -> str:
+        """The head of the first page: where a report names its school and year (its metadata
+        when the title is incomplete)."""
+        return self.text[:COVER_CHARS]
+
+    @cached_property
+    def subjects(self) -> str:
+        """The names a document keeps coming back to (three times or more): the school or body it
+        is about, which a passage need not repeat (「清远职业技术学院」 in its reports)."""
+        counts = Counter(m.group(0) for m in NAME_IN_TEXT.finditer(self.text))
+        return " ".join(name for name, n in counts.most_common(SUBJECTS) if n >= 3 and len(name) >= 4)
+
+    @cached_property
+    def body_start(self) -> int:
+        """Where a regulation's body starts: its first chapter or article. What comes before is
+        its preamble (title, adoption and revision history). 0 for other documents."""
+        starts = [start for path, start, _ in self.sections if path and _ARTICLE_OR_CHAPTER.match(path[-1])]
+        return min(starts, default=0)
+
+    def article_at(self, offset: int) -> tuple[int, int] | None:
+        """The span of the article number (第八条) of the article holding ``offset``, if any."""
+        for path, start, end in self.sections:
+            if path and start <= offset < end and _ARTICLE.match(path[-1]):
+                head = _ARTICLE.match(self.text[start : start + 12])
+                if head:
+                    return start, start + len(head.group(0))
+        return None
 
     @cached_property
     def version(self) -> str:
@@ -117,6 +152,8 @@ class Unit:
     label: str = ""  # what a labelled fact is (发文字号, 成文日期), shown before it
     label_terms: frozenset[str] = frozenset()  # a question must ask for the label to get the fact
     words: str = ""  # what the unit and its surroundings say, as text (title, headings, caption, headers)
+    preamble: bool = False  # in a regulation's preamble (revision history), not its body
+    article: tuple[int, int] | None = None  # the number of the article holding it (第八条), when it does not start with it
 
     @property
     def is_row(self) -> bool:
@@ -138,8 +175,6 @@ class Evidence:
         return {doc_id: doc.text for doc_id, doc in self.docs.items()}
 
 
-# a total row: the label says it is the whole (全校, 合计, 总计, 全院, 总体, 汇总, 全部)
-_TOTAL_LABEL = re.compile(r"^(?:全校|全院|合计|总计|总体|汇总|全部|总数|全省|全市|全国|学校|本校|共计|小计)$|^(?:合计|总计|汇总)")
 
 
 def build_units(
@@ -159,7 +194,7 @@ def build_units(
         if key not in context_cache:
             facts = " ".join(doc.text[s:e] for _, s, e in doc.facts)
             words = " ".join((doc.title, facts, *chunk.section_path, *doc.headings_at(chunk.start), extra))
-            context_cache[key] = (frozenset(vocabulary.terms(words)), words)
+            context_cache[key] = (frozenset(vocabulary.terms(words)), f"{words}\n{doc.cover}\n{doc.subjects}")
         return context_cache[key]
 
     for rank, passage in enumerate(passages):
@@ -223,6 +258,7 @@ def build_units(
                 seen.add((doc.doc_id, s, e))
                 sentence = text[s:e]
                 chunk = next((c for c in text_chunks if c.start <= s < c.end), passage.chunk)
+                article = doc.article_at(s)
                 time_term = frozenset({TIME_TERM}) if _TIME.search(sentence) else frozenset()
                 own = frozenset(vocabulary.terms(sentence)) | time_term
                 context, words = around(doc, chunk)
@@ -240,12 +276,14 @@ def build_units(
                         instruction=bool(_INSTRUCTION.search(sentence)),
                         heading=is_heading(sentence) or _is_heading_line(sentence, heads.get(s)),
                         words=f"{sentence}\n{words}",
+                        preamble=s < doc.body_start,
+                        article=article if article is not None and article[0] != s else None,
                     )
                 )
     return units
 
 
-def superseded(docs: Sequence[DocView], titles: Sequence[str]) -> frozenset[str]:
+def superseded(docs: Sequence[DocView], titles: Iterable[str]) -> frozenset[str]:
     """Ids of ``docs`` of which ``titles`` (the whole library) hold a later version: the same
     title with a later version date. A question that names no version means the one in force."""
     latest: dict[str, str] = {}
@@ -279,7 +317,7 @@ def read_row(cells: RowCells) -> Row:
             labels.append((header, value))
             label_headers.add(header)
     names = [v for h, v in labels if h not in _UNIT_OF_MEASURE_HEADERS]
-    total = bool(names) and all(_TOTAL_LABEL.search(re.sub(r"\s+", "", n)) for n in names[:1])
+    total = bool(names) and any(TOTAL_LABEL.search(re.sub(r"\s+", "", n)) for n in names)
     return Row(cells.caption, tuple(labels), tuple(figures), cells.headers, total)
 
 

@@ -11,14 +11,16 @@ construction; text inside documents is only ever quoted, never obeyed.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
+from answer.answerability import fold, measures_stated, ordinal, supported
 from answer.compose import Claim, Composition, Span
 from answer.evidence import Evidence, Unit
-from answer.question import Question
+from answer.question import Mention, Question
 from answer.verify import number_forms, ungrounded_numbers
 from ingest.chunk import split_sentences, trim_span
 
@@ -48,6 +50,11 @@ LONG_SENTENCE = 110
 SUPERSEDED_PRIOR = 0.5
 # a table row naming a part (其中：广东) when the question names none of its labels, against a total row
 PART_ROW_PRIOR = 0.7
+PASSAGE_DECAY = 0.25  # how fast the retriever's later passages weigh less
+POINTED_ARTICLE_PRIOR = 2.0  # the article the question names (第九条)
+PREAMBLE_PRIOR = 0.3  # a regulation's revision history answers only questions about its history
+LENGTH_NORM, LENGTH_EXPONENT = 80, 0.3
+SUPPLY_SHARE = 0.3  # a unit added for a requirement gains at least this share of the first pick
 
 
 class ExtractiveComposer:
@@ -115,7 +122,40 @@ def select(evidence: Evidence, budget: Budget | None = None) -> list[Unit]:
         if items:
             listed = sorted([chosen[0], *items], key=lambda u: u.start)
             return _fit([*listed, *chosen[1:]], question, budget)
-    return chosen
+    return _supply(chosen, candidates, evidence, budget)
+
+
+def _supports(mention: Mention, question: Question, unit: Unit) -> bool:
+    return supported(mention, fold(unit.words), question)
+
+
+def _supply(chosen: list[Unit], candidates: list[Unit], evidence: Evidence, budget: Budget) -> list[Unit]:
+    """The chosen units, with the best unit added for each thing the question requires that they
+    do not hold yet: the kind of figure it asks for (多久 → a duration), and each name it mentions.
+    A unit is added only when it is about the question too (its gain is a share of the first's)."""
+    question = evidence.question
+    if not chosen:
+        return chosen
+    first = _gain(chosen[0], question, set(), evidence.superseded)
+    needs: list[Callable[[Unit], bool]] = []
+    if question.quantity and question.measures and not any(measures_stated(u, question.measures[:1]) for u in chosen):
+        needs.append(lambda u: measures_stated(u, question.measures[:1]))
+    said = fold("\n".join(u.words for u in chosen))
+    for mention in question.mentions:
+        if not supported(mention, said, question):
+            needs.append(functools.partial(_supports, mention, question))
+    out = list(chosen)
+    for need in needs:
+        if any(need(u) for u in out):
+            continue
+        pool = [u for u in candidates if u not in out and not any(_overlaps(u, v) for v in out) and need(u)]
+        best = max(pool, key=lambda u: _gain(u, question, set(), evidence.superseded), default=None)
+        if best is None or _gain(best, question, set(), evidence.superseded) < SUPPLY_SHARE * first:
+            continue
+        out.append(best)
+        while len(out) > 1 and sum(_length(u, question) for u in out) > budget.chars:
+            out.pop(-2)  # the last greedy pick makes room
+    return out
 
 
 _ENUMERATOR = re.compile(
@@ -183,29 +223,49 @@ def _budget(question: Question) -> Budget:
 
 
 def prior_of(unit: Unit, question: Question, superseded: frozenset[str]) -> float:
-    """How much a unit's terms count, before coverage: the version in force over an earlier one
-    (unless the question asks about an earlier version), a total row over a part the question
-    does not name."""
-    prior = 1.0
+    """How much a unit's terms count, before coverage.
+
+    - The retriever's order: passage ``r`` weighs ``1 / (1 + PASSAGE_DECAY * r)``.
+    - The version in force over an earlier one, unless the question asks about an earlier one.
+    - A total row over a part (其中：广东) the question does not name.
+    - The article a question points to (第九条) over the others; a regulation's body over its
+      preamble (revision history).
+    """
+    prior = 1.0 / (1.0 + PASSAGE_DECAY * unit.passage)
     if unit.doc_id in superseded and not question.old_version and not any(y in unit.words for y in question.years):
         prior *= SUPERSEDED_PRIOR
-    if unit.row is not None and not unit.row.is_total:
-        names = {t for h, v in unit.row.labels for t in question.terms if t in v}
-        if not names:
+    if unit.row is not None and not unit.row.is_total and unit.row.labels:
+        # a row is about its most specific label (the last label cell: 专业 under 学院)
+        specific = unit.row.labels[-1][1]
+        if not any(t in specific for t in question.terms):
             prior *= PART_ROW_PRIOR
+    if question.ordinals:
+        said = {ordinal(o) for o in question.ordinals}
+        if said & {ordinal(p) for p in unit.chunk.section_path}:
+            prior *= POINTED_ARTICLE_PRIOR
+    if unit.preamble:
+        prior *= PREAMBLE_PRIOR
     return prior
 
 
 def _gain(unit: Unit, question: Question, covered: set[str], superseded: frozenset[str] = frozenset()) -> float:
-    # a term the unit says itself counts fully; one only its title or headings say, half
+    """The weight of the question's terms ``unit`` adds to ``covered`` (a term the unit says
+    itself counts fully, one only its title or headings say, half), per length beyond
+    ``LENGTH_NORM`` characters (a long sentence matches many words by chance), times its prior."""
     new = sum(
         w * (1.0 if t in unit.own else 0.5) for t, w in question.weights.items() if t in unit.terms and t not in covered
     ) / question.weight
-    prior = 1.0 / (1.0 + 0.12 * unit.passage) * prior_of(unit, question, superseded)
+    size = unit.end - unit.start
+    if size > LENGTH_NORM:
+        new *= (LENGTH_NORM / size) ** LENGTH_EXPONENT
+    prior = prior_of(unit, question, superseded)
     if question.kind == "write":
         prior *= 1.0 if unit.numbers else 0.35  # a draft's substance is its figures
     elif question.quantity:
-        prior *= 1.0 if unit.numbers else 0.6
+        if question.measures and measures_stated(unit, question.measures[:1]):
+            prior *= 1.0
+        else:
+            prior *= 0.6 if unit.numbers else 0.4
     if unit.is_row and question.years and not any(y in _row_text(unit) for y in question.years):
         prior *= 0.5  # a row of another year
     return new * prior
@@ -278,9 +338,14 @@ def render(unit: Unit, evidence: Evidence) -> Claim:
         return Claim(text, spans, joiner)
     start, end = narrow(unit, evidence.question)
     text = _one_line(doc.text[start:end])
+    spans = (replace(span, start=start, end=end),)
     if unit.label:
         text = f"{unit.label}：{text}"
-    return Claim(text, (replace(span, start=start, end=end),), joiner)
+    elif unit.article is not None:
+        # a clause quoted from inside an article says which article it is, and cites the number
+        text = f"{doc.text[unit.article[0] : unit.article[1]]}：{text}"
+        spans = (replace(span, start=unit.article[0], end=unit.article[1]), *spans)
+    return Claim(text, spans, joiner)
 
 
 def _one_line(text: str) -> str:

@@ -9,6 +9,7 @@ contracts: a ``Retriever`` and a read-only ``Library``. Composers get the eviden
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from collections import OrderedDict
@@ -16,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any, Protocol
 
-from answer.answerability import Verdict, judge
+from answer.answerability import Verdict, judge, ordinal
 from answer.compose import Claim, Composer, Composition, assemble, refusal
 from answer.evidence import DocView, Evidence, Section, Unit, build_units, superseded
 from answer.extractive import Budget, select
@@ -24,6 +25,8 @@ from answer.question import Question, Vocabulary, analyse
 from answer.records import Answer
 from index.hybrid import Filters, ScoredChunk
 from ingest.records import Chunk
+
+_ARTICLE = re.compile(r"^第[一二三四五六七八九十百零〇两\d]+条")
 
 
 class Retriever(Protocol):
@@ -47,7 +50,7 @@ class StoredDoc(Protocol):
 class Library(Protocol):
     """Read-only access to the indexed documents (``index.docstore.DocStore`` is one)."""
 
-    def titles(self) -> list[str]: ...
+    def titles(self) -> dict[str, str]: ...
 
     def document(self, doc_id: str) -> StoredDoc | None: ...
 
@@ -86,11 +89,25 @@ class AnswerPipeline:
         return analyse(question, self.vocabulary, self.library.titles(), history)
 
     def evidence(self, question: Question, filters: Filters | None = None, top_k: int | None = None) -> Evidence:
-        """Retrieve for ``question`` and read the passages' documents (each once)."""
-        passages = self.retriever.retrieve(question.query, top_k=top_k or self.top_k, filters=filters)
-        docs = {d.doc_id: d for d in (self.document(p.chunk.doc_id) for p in passages) if d is not None}
+        """Retrieve for ``question`` and read the passages' documents (each once).
+
+        A question that names a document (年休假条例, 职教法) is answered from that document, all
+        its versions; one that also points to an article (第九条) gets that article first.
+        """
+        named = frozenset(question.documents)
+        if named and filters is not None and filters.doc_ids is not None:
+            named &= filters.doc_ids
+        scoped = Filters(named, filters.kinds if filters else None) if named else filters
+        passages = self.retriever.retrieve(question.query, top_k=top_k or self.top_k, filters=scoped)
+        if named and not passages:
+            passages = self.retriever.retrieve(question.query, top_k=top_k or self.top_k, filters=filters)
+        docs = {d.doc_id: d for d in (self.document(doc_id) for doc_id in {*named, *(p.chunk.doc_id for p in passages)})
+                if d is not None}
+        pointed = [p for doc_id in sorted(named) if doc_id in docs for p in article_passages(docs[doc_id], question)]
+        passages = pointed + [p for p in passages if not any(_inside(p, q) for q in pointed)]
+        docs = {doc_id: view for doc_id, view in docs.items() if any(p.chunk.doc_id == doc_id for p in passages)}
         units = build_units(question, passages, docs, self.vocabulary)
-        return Evidence(question, passages, units, docs, superseded(list(docs.values()), self.library.titles()))
+        return Evidence(question, passages, units, docs, superseded(list(docs.values()), self.library.titles().values()))
 
     def document(self, doc_id: str) -> DocView | None:
         """A document's view, cached by its content id and chunking (a re-chunked one is read anew)."""
@@ -121,7 +138,7 @@ class AnswerPipeline:
         return select(evidence, budget)
 
     def judge(self, evidence: Evidence, chosen: Sequence[Unit]) -> Verdict:
-        return judge(evidence, chosen, self.library.titles())
+        return judge(evidence, chosen)
 
     # ------------------------------------------------------------------ answers
 
@@ -170,6 +187,27 @@ class AnswerPipeline:
         if not claims:
             return refusal(request, closest, generator=generator, started=started, reason=reason)
         return assemble(request, claims, texts, generator=generator, started=started, strict=self.strict, closest=closest)
+
+
+def article_passages(doc: DocView, question: Question) -> list[ScoredChunk]:
+    """The articles of ``doc`` that ``question`` points to (第九条), each as a whole passage."""
+    wanted = {ordinal(o) for o in question.ordinals} - {None}
+    out = []
+    for path, start, end in doc.sections:
+        if not path or ordinal(path[-1]) not in wanted or not _ARTICLE.match(path[-1]):
+            continue
+        covered = [c for c in doc.chunks if start <= c.start and c.end <= end]
+        if not covered:
+            continue
+        first = covered[0]
+        chunk = replace(first, start=first.start, end=covered[-1].end, text=doc.text[first.start : covered[-1].end])
+        out.append(ScoredChunk(chunk, 1.0, doc.title, doc.source, covers=tuple(c.chunk_id for c in covered)))
+    return out
+
+
+def _inside(passage: ScoredChunk, other: ScoredChunk) -> bool:
+    a, b = passage.chunk, other.chunk
+    return a.doc_id == b.doc_id and b.start <= a.start and a.end <= b.end
 
 
 def describe(question: Question, history: Sequence[str] = ()) -> dict[str, Any]:

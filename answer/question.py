@@ -23,14 +23,16 @@ Principles (each tested in ``tests/answer/test_question.py`` on snippets written
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from functools import cache
 from typing import Any, Literal, Protocol
 
 from answer.verify import length_limit
 
 QuestionKind = Literal["fact", "list", "write"]
+Measure = Literal["money", "time", "ratio", "people"]
+FOLLOWUP_CONTEXT_WEIGHT = 0.5  # a follow-up's terms taken from the question it follows
 TIME_TERM = "⟨时间⟩"  # the pseudo-term a time-asking question weighs and a time-stating sentence holds
 Operation = Literal["difference", "sum", "ratio"]
 
@@ -73,8 +75,10 @@ MAJOR_KINDS = ("专业", "专业群")
 DOC_KINDS = ("实施细则", "细则", "条例", "办法", "规定", "法", "实施方案", "纲要", "章程")
 _KIND = re.compile("(?:" + "|".join(sorted({*ORG_KINDS, *MAJOR_KINDS, *DOC_KINDS}, key=len, reverse=True)) + ")$")
 # a name's leading words that only point at it (这个学院, 本专业, 该条例, 我校): not part of a name
-_DEICTIC = re.compile(r"^(?:这个?|那个?|该|本|此|我|贵|各|每|全|其|某|哪个?|什么|新|旧|现行|原)")
-_PROPER_FLAGS = ("nr", "nrt", "nrfg", "ns", "nt", "nz")
+_DEICTIC = re.compile(r"^(?:(?:这|那|新|旧|老|现行)?版|这个?|那个?|该|本|此|我|贵|各|每|全|其|某|哪个?|什么|新|旧|现行|原)+")
+# proper nouns that are names on their own: places, and organisations of four characters or more
+# (jieba's person and other-name tags fire on everyday words too often to decide answerability)
+_PROPER_FLAGS = ("ns", "nt")
 
 # a name in running text or a title: the shortest run of characters before a kind word
 NAME_IN_TEXT = re.compile(
@@ -83,7 +87,7 @@ NAME_IN_TEXT = re.compile(
 _VERSION_DATE = re.compile(r"[（(]\s*(?:19|20)\d{2}[-－.年]\d{1,2}[-－.月]\d{1,2}日?\s*[)）]\s*$")
 _YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})(?!\d)")
 _ORDINAL = re.compile(r"第([一二三四五六七八九十百零〇两\d]+)([条章节款项])")
-_LIST = re.compile(r"哪些|哪几|列出|列举|包括什么|有什么|有几|几[个项条方种类大]|[两三四五六七八九十][个项条大种类方]")
+_LIST = re.compile(r"哪些|哪几|列出|列举|包括什么|有什么|有几|几[个项条方种类大]|(?<!第)[两三四五六七八九十][个项条大种类方]")
 _WRITE = re.compile(r"写[一个份篇段则条]|起草|撰写|拟写|草拟|帮我写|[写拟]一?[段篇份个]|润色|改写|写成")
 _QUANTITY = re.compile(
     r"多少|几[个名人门项次所家批届天年月日周倍岁折分]|多[久长大高远重]|[占为达]?(?:比例|比率|百分之)|人数|数量|金额|总量|几成|几折"
@@ -91,6 +95,13 @@ _QUANTITY = re.compile(
 _WHEN = re.compile(r"什么时候|何时|什么时间|哪个时间|哪段时间|几月份?|哪一?天|时间安排")
 _DIFFERENCE = re.compile(r"(?:[下上]降|[增减][加少长]|提高|降低|上升|变化|高|低|多|少|相差|差)了?多少|差[多几]少|差距")
 _SUM = re.compile(r"一共|总共|合计|加起来|总计")
+# what kind of figure a quantity question expects (多少钱 → an amount of money, 多久 → a duration)
+_MEASURES: tuple[tuple[Measure, re.Pattern[str]], ...] = (
+    ("money", re.compile(r"多少钱|几块钱|多少元|[钱款费金薪资贴]\S{0,4}多少|多少\S{0,2}[钱款费]|[罚赔补奖]多少")),
+    ("time", re.compile(r"多久|多长时间|多少天|几天|几个月|多少个月|几年|多少年|多少日|几个工作日|多少个工作日")),
+    ("ratio", re.compile(r"比例|占比|百分之|百分比|几成|多大比|占多[少大]|[率比]是?多少|多少[%％]")),
+    ("people", re.compile(r"多少人|几个人|几人|多少名|多少位")),
+)
 _OLD_VERSION = re.compile(r"旧版|老版|原版|原来|以前|过去|之前|修订前|修改前|原条例|原办法|老条例|旧条例|当年")
 _PLACE_KIND = re.compile(r"(?:哪个|哪一个|哪座|什么)(?:地级)?(市|省|县|区)")
 
@@ -113,6 +124,7 @@ class Question:
     years: tuple[str, ...] = ()
     kind: QuestionKind = "fact"
     quantity: bool = False  # asks for a figure (多少, 多久, 几个, 比例)
+    measures: tuple[Measure, ...] = ()  # the kinds of figure it asks for (money, time, ratio, people)
     limit: tuple[int, bool] | None = None  # (characters, approximate) when the question states one
     enumerates: bool = False  # asks for several items (哪些, 三个阶段), whatever its kind
     when: bool = False  # asks for a time (什么时候, 何时)
@@ -120,6 +132,7 @@ class Question:
     mentions: tuple[Mention, ...] = ()
     ordinals: tuple[str, ...] = ()  # 第十五条
     aliases: dict[str, str] = field(default_factory=dict)  # short form → the library's name for it
+    documents: tuple[str, ...] = ()  # ids of the documents it names (every version of each)
     old_version: bool = False  # asks about an earlier version (旧版, 原来的)
     place_kind: str | None = None  # 市/省/县/区 when it asks which place
     parts: tuple[dict[str, float], ...] = ()  # term weights of each sub-question (split at ？；。)
@@ -166,14 +179,15 @@ def _is_stop_compound(term: str) -> bool:
 def analyse(
     text: str,
     vocabulary: Vocabulary,
-    names: Sequence[str] = (),
+    library: Mapping[str, str] | None = None,
     history: Sequence[str] = (),
 ) -> Question:
-    """The analysis of ``text``; ``names`` are the library's names (document titles) that short
-    forms may resolve to; ``history`` the earlier questions of the same conversation, oldest first."""
+    """The analysis of ``text``; ``library`` maps doc ids to titles (what short forms resolve to);
+    ``history`` holds the earlier questions of the same conversation, oldest first."""
     text = text.strip()
     mentions = tuple(find_mentions(text))
-    titles = [_VERSION_DATE.sub("", n).strip() for n in names]
+    families = {doc_id: family(title) for doc_id, title in (library or {}).items()}
+    titles = list(dict.fromkeys(families.values()))
     named = list(dict.fromkeys(m.group(0) for title in titles for m in NAME_IN_TEXT.finditer(title)))
     aliases = {
         m.text: full
@@ -182,13 +196,25 @@ def analyse(
         is not None
         and full != m.text
     }
+    documents = tuple(
+        doc_id
+        for m in mentions
+        if m.kind == "document" and m.text in aliases
+        for doc_id, title in families.items()
+        if title == aliases[m.text]
+    ) + tuple(doc_id for m in mentions if m.kind == "document" for doc_id, title in families.items() if title == m.text)
     query = text
     for short, full in aliases.items():
         query = query.replace(short, f"{short}（{full}）")
-    if history and is_followup(text, vocabulary):
-        query = f"{history[-1]} {query}"
+    earlier = analyse(history[-1], vocabulary, library, history[:-1]) if history and is_followup(text, vocabulary) else None
+    if earlier is not None:
+        query = f"{earlier.query} {query}"
     terms = content_terms(query, vocabulary)
     weights = vocabulary.idf(terms)
+    if earlier is not None:
+        # the follow-up's own words lead; the earlier question's words give the context
+        own = set(content_terms(text, vocabulary))
+        weights = {t: w * (1.0 if t in own else FOLLOWUP_CONTEXT_WEIGHT) for t, w in weights.items()}
     raw_parts = [part for part in re.split(r"[？?；;。！!]", text) if len(part.strip()) >= 4]
     parts = tuple({t: weights[t] for t in content_terms(part, vocabulary) if t in weights} for part in raw_parts)
     if _WHEN.search(text):
@@ -200,7 +226,7 @@ def analyse(
     kind: QuestionKind = "write" if limit or _WRITE.search(text) else "list" if _LIST.search(text) else "fact"
     place = _PLACE_KIND.search(text)
     operation: Operation | None = "difference" if _DIFFERENCE.search(text) else "sum" if _SUM.search(text) else None
-    return Question(
+    question = Question(
         text=text,
         query=query,
         terms=terms,
@@ -208,6 +234,7 @@ def analyse(
         years=tuple(dict.fromkeys(_YEAR.findall(text))),
         kind=kind,
         quantity=bool(_QUANTITY.search(text)),
+        measures=tuple(measure for measure, pattern in _MEASURES if pattern.search(text)),
         limit=limit,
         enumerates=bool(_LIST.search(text)),
         when=bool(_WHEN.search(text)),
@@ -215,10 +242,36 @@ def analyse(
         mentions=mentions,
         ordinals=tuple(dict.fromkeys(m.group(0) for m in _ORDINAL.finditer(text))),
         aliases=aliases,
+        documents=tuple(dict.fromkeys(documents)),
         old_version=bool(_OLD_VERSION.search(text)),
         place_kind=place.group(1) if place else None,
         parts=tuple(p for p in parts if p),
     )
+    return question if earlier is None else follow(question, earlier)
+
+
+def follow(question: Question, earlier: Question) -> Question:
+    """A follow-up keeps what the question it follows was about (its documents, names, years and
+    the kind of figure it asked for) wherever it says nothing of its own (「第六条呢？」 after a
+    question on 放假办法 asks about 放假办法's article 6; 「旧版呢？」 asks the same of the old one)."""
+    return replace(
+        question,
+        documents=question.documents or earlier.documents,
+        mentions=question.mentions + tuple(m for m in earlier.mentions if m not in question.mentions),
+        aliases={**earlier.aliases, **question.aliases},
+        years=question.years or earlier.years,
+        ordinals=question.ordinals or (() if question.documents else earlier.ordinals),
+        quantity=question.quantity or earlier.quantity,
+        measures=question.measures or earlier.measures,
+        kind=question.kind if question.kind != "fact" else earlier.kind if earlier.kind != "write" else "fact",
+        enumerates=question.enumerates or earlier.enumerates,
+        when=question.when or earlier.when,
+    )
+
+
+def family(title: str) -> str:
+    """A title without its version date: the versions of one regulation share it."""
+    return _VERSION_DATE.sub("", title).strip()
 
 
 def is_followup(text: str, vocabulary: Vocabulary) -> bool:
@@ -226,7 +279,7 @@ def is_followup(text: str, vocabulary: Vocabulary) -> bool:
     「第六条呢？」「旧版呢？」), or opening with a word that points back (那, 这些, 它, 其中)."""
     if re.match(r"^(?:那|那么|这些|那些|它|它们|其中|其|上述|同样|还有|再|另外)", text):
         return True
-    own = [t for t in content_terms(text, vocabulary) if len(t) >= 2]
+    own = [w for w in words_of(text) if len(w) >= 2 and w not in STOPLIST]
     return len(text) <= 12 and len(own) <= 2 and bool(re.search(r"呢[？?]?$|吗[？?]?$", text))
 
 
@@ -254,7 +307,7 @@ def find_mentions(text: str) -> list[Mention]:
                 before in STOPLIST
                 or not re.fullmatch(r"[\u4e00-\u9fff（）()]+", before)
                 or before_flag.startswith(("m", "p", "c", "u", "r", "x", "y", "e", "f", "q"))
-                or (kind != "document" and before_flag.startswith(("v", "d")) and before_flag != "vn")
+                or (kind == "org" and before_flag.startswith(("v", "d")) and before_flag != "vn")
                 or _KIND.search(before)
                 or sum(map(len, parts)) + len(before) > 16
             ):
@@ -265,12 +318,13 @@ def find_mentions(text: str) -> list[Mention]:
         if core and name != kind_word and (kind != "document" or len(name) >= 3):
             mentions.append(Mention(name, kind, core if len(core) >= 2 else ""))
     for word, flag in words:
-        proper = flag in _PROPER_FLAGS and len(word) >= 2 and not re.search(r"(?:度|率|性|化|平)$", word)
+        proper = (
+            flag in _PROPER_FLAGS
+            and len(word) >= (2 if flag == "ns" else 4)
+            and not re.search(r"(?:度|率|性|化|平)$", word)
+        )
         if proper and not any(word in m.text for m in mentions):
-            kind_of: Literal["place", "person", "name"] = (
-                "place" if flag == "ns" else "person" if flag.startswith("nr") else "name"
-            )
-            mentions.append(Mention(word, kind_of, word))
+            mentions.append(Mention(word, "place" if flag == "ns" else "name", word))
     return list({m.text: m for m in mentions}.values())
 
 
@@ -316,13 +370,14 @@ def abbreviates(short: str, name: str) -> bool:
 @cache
 def _word_starts(name: str) -> frozenset[int]:
     starts, position = set(), 0
-    for word in _posseg_words(name):
+    for word in words_of(name):
         starts.add(position)
         position += len(word)
     return frozenset(starts)
 
 
-def _posseg_words(text: str) -> list[str]:
+def words_of(text: str) -> list[str]:
+    """jieba's words of ``text`` (its own dictionary, as the name rules read it)."""
     return [w for w, _ in _posseg().cut(text)]
 
 

@@ -152,9 +152,10 @@ class DocStore:
         )
         return [_stored_document(row) for row in rows]
 
-    def titles(self) -> list[str]:
-        """The titles of the complete documents (what short names in questions resolve to)."""
-        return [str(r[0]) for r in self._db.execute("SELECT title FROM documents WHERE status = 'complete' ORDER BY doc_id")]
+    def titles(self) -> dict[str, str]:
+        """doc_id → title of the complete documents (what short names in questions resolve to)."""
+        rows = self._db.execute("SELECT doc_id, title FROM documents WHERE status = 'complete' ORDER BY doc_id")
+        return {str(doc_id): str(title) for doc_id, title in rows}
 
     def document(self, doc_id: str) -> StoredDocument | None:
         row = self._db.execute(

@@ -18,6 +18,8 @@ from ingest.structure import Span, iter_lines
 _SEPARATOR = re.compile(r"^[\s\-—–=_|+:：]*$")
 _NUMBER = re.compile(r"^[-+−]?(?:\d[\d,，]*(?:\.\d+)?|\.\d+)\s*[%‰]?$")
 MAX_HEADER_ROWS = 3
+# a label that says its row is the whole of a group or table, not one item of it
+TOTAL_LABEL = re.compile(r"汇总|合计|总计|小计|共计|^(?:全校|全院|总体|总数|全部|全省|全市|全国)$")
 
 
 _CJK_CHAR = "\u3400-\u9fff\uf900-\ufaff\u3000-\u303f\uff00-\uffef"
@@ -107,7 +109,8 @@ def fill_down(rows: Sequence[Sequence[str]], width: int, columns: int = 2) -> li
     """Repeat a vertically merged label into the empty cells below it.
 
     Only label columns among the first ``columns`` are filled (a column whose values are not
-    numbers): an empty number cell means "no value", never "same as above".
+    numbers): an empty number cell means "no value", never "same as above". A total row (汇总,
+    合计, 小计) spans its whole group, so it takes no label from the item above it.
     """
     grid = [[cells[i].strip() if i < len(cells) else "" for i in range(width)] for cells in rows]
     label_columns = [
@@ -118,8 +121,9 @@ def fill_down(rows: Sequence[Sequence[str]], width: int, columns: int = 2) -> li
     above = [""] * width
     for row in grid:
         has_values = any(row[columns:])
+        total = any(TOTAL_LABEL.search(cell) for cell in row[:columns] if cell)
         for col in label_columns:
-            if not row[col] and has_values and above[col]:
+            if not row[col] and has_values and above[col] and not total:
                 row[col] = above[col]
         above = row
     return grid

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from answer.evidence import Evidence, Unit
 from answer.question import NAME_IN_TEXT, Mention, Question, abbreviates, is_place
 from answer.question import words_of as _words
-from answer.verify import cn_value, number_forms
+from answer.verify import cn_value
 
 # the best unit must hold this share of the question's term weight, unless its passage is this
 # close in meaning (cosine similarity of the e5 query and passage vectors)
@@ -39,7 +39,7 @@ _ORDINAL = re.compile(r"第([一二三四五六七八九十百零〇两\d]+)([�
 _NUMERAL = r"(?:\d[\d,.]*|[零〇一二两三四五六七八九十百千万]+|半)"
 _MEASURE_FIGURES = {
     "money": re.compile(_NUMERAL + r"\s*(?:万|亿)?\s*(?:元|块)|(?:元|金额|费|资|款)\S{0,6}\s\d"),
-    "time": re.compile(_NUMERAL + r"\s*(?:个)?\s*(?:工作日|日|天|周|星期|月|年|小时|分钟|学期|学年)|半年|时限|期限"),
+    "time": re.compile(_NUMERAL + r"\s*(?:个)?\s*(?:工作日|日|天|周|星期|月|年|小时|分钟|学期|学年)|半年"),
     "ratio": re.compile(r"\d\s*[%％‰]|百分之|分之|[一二三四五六七八九十]成|倍|(?:率|比例|占比)\S{0,6}\s\d"),
     "people": re.compile(_NUMERAL + r"\s*(?:人|名|位)|人数\S{0,6}\s\d"),
 }
@@ -160,7 +160,7 @@ def ordinal(text: str) -> tuple[int, str] | None:
 
 
 def _states_figure(unit: Unit) -> bool:
-    return unit.numbers > 0 or bool(number_forms(unit.text))
+    return unit.numbers > 0
 
 
 def _names_place(text: str, kind: str, question: str) -> bool:

@@ -134,7 +134,7 @@ class Drafter:
             # on topic: the sentence itself says at least half of the topic's weight
             topic_weight = sum(weights.get(t, 0.0) for t in topic_terms) or 1.0
             units = [u for u in units if sum(weights.get(t, 0.0) for t in topic_terms & u.own) >= 0.5 * topic_weight]
-            part_claims = [render(u, evidence) for u in order(units, evidence.question)]
+            part_claims = [claim for u in order(units, evidence.question) for claim in render(u, evidence)]
             size = sum(answer_length(c.text) for c in part_claims)
             while part_claims and size > budget_chars:
                 size -= answer_length(part_claims.pop().text)

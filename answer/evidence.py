@@ -16,6 +16,7 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 from functools import cached_property
 
 from answer.question import NAME_IN_TEXT, TIME_TERM, Question, Vocabulary, family
@@ -29,6 +30,10 @@ from ingest.tables import TOTAL_LABEL
 Section = tuple[tuple[str, ...], int, int]
 
 COVER_CHARS = 400
+_REFERENCE = re.compile(
+    r"第[一二三四五六七八九十百零〇两\d]+[条章节款项编]|^\s*[（(]?[一二三四五六七八九十\d]+[）)、.．]|[（(][一二三四五六七八九十\d]+[）)]"
+)
+ARTICLE_UNIT_CHARS = 240  # an article this short is answered whole
 SUBJECTS = 12  # the most frequent names a document is taken to be about
 _ARTICLE = re.compile(r"^第[一二三四五六七八九十百零〇两\d]+条")
 _ARTICLE_OR_CHAPTER = re.compile(r"^第[一二三四五六七八九十百零〇两\d]+[条章]")
@@ -82,6 +87,17 @@ class DocView:
         its preamble (title, adoption and revision history). 0 for other documents."""
         starts = [start for path, start, _ in self.sections if path and _ARTICLE_OR_CHAPTER.match(path[-1])]
         return min(starts, default=0)
+
+    @cached_property
+    def short_articles(self) -> list[tuple[int, int]]:
+        """The spans of the articles (第八条 …) of at most ``ARTICLE_UNIT_CHARS`` characters."""
+        out = []
+        for path, start, end in self.sections:
+            if path and _ARTICLE.match(path[-1]):
+                start, end = trim_span(self.text, start, end)
+                if end - start <= ARTICLE_UNIT_CHARS:
+                    out.append((start, end))
+        return out
 
     def article_at(self, offset: int) -> tuple[int, int] | None:
         """The span of the article number (第八条) of the article holding ``offset``, if any."""
@@ -154,6 +170,7 @@ class Unit:
     words: str = ""  # what the unit and its surroundings say, as text (title, headings, caption, headers)
     preamble: bool = False  # in a regulation's preamble (revision history), not its body
     article: tuple[int, int] | None = None  # the number of the article holding it (第八条), when it does not start with it
+    whole: bool = False  # a whole short article: quoted in full, never narrowed
 
     @property
     def is_row(self) -> bool:
@@ -246,12 +263,26 @@ def build_units(
                 own = frozenset(vocabulary.terms(f"{label} {fact}"))
                 context, words = around(doc, chunk)
                 units.append(
-                    Unit(rank, doc.doc_id, s, e, fact, own | context, chunk, own=own, numbers=len(number_forms(fact)),
+                    Unit(rank, doc.doc_id, s, e, fact, own | context, chunk, own=own, numbers=len(figures_of(fact)),
                          label=label, label_terms=frozenset(vocabulary.terms(label)), words=f"{fact}\n{words}")
                 )
         holes = [(c.start, c.end) for c in rows if c not in prose]
         heads = {trim_span(text, start, end)[0]: path[-1] for path, start, end in doc.sections if path}
         for start, end in _pieces(passage.chunk.start, passage.chunk.end, holes):
+            for a_start, a_end in doc.short_articles:
+                # a short article is one unit: the smallest whole rule (its items included)
+                if start <= a_start and a_end <= end and (doc.doc_id, a_start, a_end) not in seen:
+                    seen.add((doc.doc_id, a_start, a_end))
+                    seen.update((doc.doc_id, s, e) for s, e in split_sentences(text, a_start, a_end))
+                    article_text = text[a_start:a_end]
+                    chunk = next((c for c in text_chunks if c.start <= a_start < c.end), passage.chunk)
+                    own = frozenset(vocabulary.terms(article_text))
+                    context, words = around(doc, chunk)
+                    units.append(
+                        Unit(rank, doc.doc_id, a_start, a_end, article_text, own | context, chunk, own=own,
+                             numbers=len(figures_of(article_text)), whole=True, words=f"{article_text}\n{words}",
+                             instruction=bool(_INSTRUCTION.search(article_text)))
+                    )
             for s, e in split_sentences(text, start, end):
                 if (doc.doc_id, s, e) in seen:
                     continue
@@ -272,9 +303,9 @@ def build_units(
                         own=own,
                         terms=own | context,
                         chunk=chunk,
-                        numbers=len(number_forms(sentence)),
+                        numbers=len(figures_of(sentence)),
                         instruction=bool(_INSTRUCTION.search(sentence)),
-                        heading=is_heading(sentence) or _is_heading_line(sentence, heads.get(s)),
+                        heading=(is_heading(sentence) or _is_heading_line(sentence, heads.get(s))) and not _states_figure(sentence),
                         words=f"{sentence}\n{words}",
                         preamble=s < doc.body_start,
                         article=article if article is not None and article[0] != s else None,
@@ -319,6 +350,18 @@ def read_row(cells: RowCells) -> Row:
     names = [v for h, v in labels if h not in _UNIT_OF_MEASURE_HEADERS]
     total = bool(names) and any(TOTAL_LABEL.search(re.sub(r"\s+", "", n)) for n in names)
     return Row(cells.caption, tuple(labels), tuple(figures), cells.headers, total)
+
+
+def figures_of(text: str) -> list[frozenset[Decimal]]:
+    """The figures ``text`` states: numbers, amounts, dates, but not references to an article or
+    chapter (第三十三条) nor a list item's number ((二), 3.), which are names, not quantities."""
+    return number_forms(_REFERENCE.sub(" ", text))
+
+
+def _states_figure(sentence: str) -> bool:
+    """A line holding a figure other than a year or its own list number (放假4天, 30日内)."""
+    body = re.sub(r"(?:19|20)\d{2}\s*年?", "", sentence)
+    return bool(figures_of(body))
 
 
 def is_figure(value: str) -> bool:

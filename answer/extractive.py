@@ -19,7 +19,7 @@ from dataclasses import dataclass, replace
 
 from answer.answerability import fold, measures_stated, ordinal, supported
 from answer.compose import Claim, Composition, Span
-from answer.evidence import Evidence, Unit
+from answer.evidence import Evidence, Unit, figures_of
 from answer.question import Mention, Question
 from answer.verify import number_forms, ungrounded_numbers
 from ingest.chunk import split_sentences, trim_span
@@ -40,7 +40,7 @@ class Budget:
 
 
 BUDGETS = {
-    "fact": Budget(units=4, chars=320, min_gain=0.08),
+    "fact": Budget(units=4, chars=400, min_gain=0.08),
     "list": Budget(units=12, chars=650, min_gain=0.05),
     "write": Budget(units=10, chars=300, min_gain=0.02),
 }
@@ -64,7 +64,7 @@ class ExtractiveComposer:
     judged = True
 
     def compose(self, evidence: Evidence, chosen: Sequence[Unit]) -> Composition:
-        return Composition(tuple(render(unit, evidence) for unit in order(chosen, evidence.question)))
+        return Composition(tuple(claim for unit in order(chosen, evidence.question) for claim in render(unit, evidence)))
 
 
 def select(evidence: Evidence, budget: Budget | None = None) -> list[Unit]:
@@ -195,7 +195,7 @@ def list_items(first: Unit, evidence: Evidence) -> list[Unit]:
             continue
         chunk = next((c for c in chunks if c.start <= s < c.end), first.chunk)
         sentence = text[s:e]
-        items.append(Unit(first.passage, first.doc_id, s, e, sentence, frozenset(), chunk, numbers=len(number_forms(sentence))))
+        items.append(Unit(first.passage, first.doc_id, s, e, sentence, frozenset(), chunk, numbers=len(figures_of(sentence))))
     return items if len(items) >= 2 else []
 
 
@@ -298,7 +298,7 @@ def order(units: Sequence[Unit], question: Question) -> list[Unit]:
 def narrow(unit: Unit, question: Question) -> tuple[int, int]:
     """A long sentence narrowed to the run of clauses holding the terms it matches (exact offsets)."""
     longest = LONG_SENTENCE if question.kind != "write" else LONG_SENTENCE // 2
-    if unit.is_row or unit.end - unit.start <= longest:
+    if unit.is_row or unit.whole or unit.end - unit.start <= longest:
         return unit.start, unit.end
     text = unit.text
     bounds = [0, *(m.end() for m in _CLAUSE_END.finditer(text)), len(text)]
@@ -318,7 +318,22 @@ def narrow(unit: Unit, question: Question) -> tuple[int, int]:
     return unit.start + a, unit.start + len(text[:b].rstrip("，,；;：: "))
 
 
-def render(unit: Unit, evidence: Evidence) -> Claim:
+def render(unit: Unit, evidence: Evidence) -> list[Claim]:
+    """A unit as the sentences of the answer: a quote, a whole article sentence by sentence (each
+    cited), or a table row spelled out with its headers."""
+    if not unit.whole:
+        return [_render_one(unit, evidence)]
+    doc = evidence.docs[unit.doc_id]
+    passage = evidence.passages[unit.passage]
+    joiner = "\n" if evidence.question.kind == "list" else ""
+    claims: list[Claim] = []
+    for s, e in split_sentences(doc.text, unit.start, unit.end):
+        span = Span.of(unit.chunk, passage.title, passage.source, s, e)
+        claims.append(Claim(_one_line(doc.text[s:e]), (span,), joiner if not claims else ""))
+    return claims
+
+
+def _render_one(unit: Unit, evidence: Evidence) -> Claim:
     passage = evidence.passages[unit.passage]
     doc = evidence.docs[unit.doc_id]
     span = Span.of(unit.chunk, passage.title, passage.source, unit.start, unit.end)

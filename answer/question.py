@@ -62,6 +62,7 @@ _STOPLIST = """
     这 那 这个 那个 这些 那些 这种 那种 此 其 它 它们 他们 她们 我们 我 你 您 咱 咱们 大家 上面 以上 上述 前面 刚才 之前
     最后 还 还有 另外 以及 和 与 及 或 或者 还是 的 地 得 了 着 过 是 有 在 对 把 被 让 由 从 到 按 按照 根据 依据 依照
     要 会 能 可以 应该 应当 需要 需 得到 可 就 才 又 也 再 么样 一些 有些 有的 等 等等 呢 嘛 吧 哪些方面 一下子
+    现在 目前 当前 如今 现行 最新 以前 以后 过去 原来 当时 今年 去年 明年 不是 是不是 有没有 对不对 行不行 好不好
 """
 STOPLIST: frozenset[str] = frozenset(_STOPLIST.split())
 
@@ -103,6 +104,7 @@ _MEASURES: tuple[tuple[Measure, re.Pattern[str]], ...] = (
     ("people", re.compile(r"多少人|几个人|几人|多少名|多少位")),
 )
 _OLD_VERSION = re.compile(r"旧版|老版|原版|原来|以前|过去|之前|修订前|修改前|原条例|原办法|老条例|旧条例|当年")
+_CURRENT_VERSION = re.compile(r"现在|现行|目前|最新|新版|如今|当前")
 _PLACE_KIND = re.compile(r"(?:哪个|哪一个|哪座|什么)(?:地级)?(市|省|县|区)")
 
 
@@ -119,6 +121,7 @@ class Mention:
 class Question:
     text: str
     query: str  # what retrieval searches for: the text with short names resolved, after any context
+    weighed: str  # the text its term weights come from (names spelled out, the document it names left out)
     terms: tuple[str, ...]  # content terms (``STOPLIST`` removed)
     weights: dict[str, float]  # idf of each term
     years: tuple[str, ...] = ()
@@ -207,10 +210,23 @@ def analyse(
     for short, full in aliases.items():
         query = query.replace(short, f"{short}（{full}）")
     earlier = analyse(history[-1], vocabulary, library, history[:-1]) if history and is_followup(text, vocabulary) else None
+    # what the answer is weighed against: the question with the names of institutions spelled out;
+    # the document it names only scopes retrieval (its words are in every passage of it)
+    weighed = text
+    for m in mentions:
+        if m.text in aliases and m.kind != "document":
+            weighed = weighed.replace(m.text, f"{m.text}（{aliases[m.text]}）")
     if earlier is not None:
         query = f"{earlier.query} {query}"
-    terms = content_terms(query, vocabulary)
-    weights = vocabulary.idf(terms)
+        weighed = f"{earlier.weighed} {weighed}"
+    scope = {
+        t
+        for m in mentions
+        if m.kind == "document" and (m.text in aliases or documents)
+        for t in content_terms(f"{m.text} {aliases.get(m.text, '')}", vocabulary)
+    }
+    terms = tuple(t for t in content_terms(weighed, vocabulary) if t not in scope) or content_terms(weighed, vocabulary)
+    weights = _weights(terms, vocabulary)
     if earlier is not None:
         # the follow-up's own words lead; the earlier question's words give the context
         own = set(content_terms(text, vocabulary))
@@ -229,6 +245,7 @@ def analyse(
     question = Question(
         text=text,
         query=query,
+        weighed=weighed,
         terms=terms,
         weights=weights,
         years=tuple(dict.fromkeys(_YEAR.findall(text))),
@@ -243,11 +260,20 @@ def analyse(
         ordinals=tuple(dict.fromkeys(m.group(0) for m in _ORDINAL.finditer(text))),
         aliases=aliases,
         documents=tuple(dict.fromkeys(documents)),
-        old_version=bool(_OLD_VERSION.search(text)),
+        old_version=bool(_OLD_VERSION.search(text)) and not _CURRENT_VERSION.search(text),
         place_kind=place.group(1) if place else None,
         parts=tuple(p for p in parts if p),
     )
     return question if earlier is None else follow(question, earlier)
+
+
+def _weights(terms: Sequence[str], vocabulary: Vocabulary) -> dict[str, float]:
+    """Each term's idf; a term the library never uses weighs the median of the others: it cannot
+    be matched, so it should lower every passage's coverage a little, not dominate the question."""
+    idf = vocabulary.idf(terms)
+    seen = sorted(w for t, w in idf.items() if vocabulary.document_frequency(t) > 0)
+    median = seen[len(seen) // 2] if seen else 1.0
+    return {t: (w if vocabulary.document_frequency(t) > 0 else median) for t, w in idf.items()}
 
 
 def follow(question: Question, earlier: Question) -> Question:

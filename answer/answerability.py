@@ -72,7 +72,12 @@ def judge(evidence: Evidence, chosen: Sequence[Unit]) -> Verdict:
     if relevance < MIN_COVERAGE and similarity < MIN_SIMILARITY:
         return Verdict(False, f"找到的段落只覆盖了问题要点的 {relevance:.0%}", relevance, similarity)
     said = fold("\n".join(u.words for u in chosen))
-    missing = [m.text for m in question.mentions if not supported(m, said, question)]
+    from_named = any(u.doc_id in question.documents for u in chosen)
+    missing = [
+        m.text
+        for m in question.mentions
+        if not (m.kind == "document" and m.text in question.aliases and from_named) and not supported(m, said, question)
+    ]
     if missing:
         return Verdict(False, f"资料中没有提到「{'、'.join(missing)}」", relevance, similarity)
     subject = set(question.terms) - set(question.years) - {"年", "年度", "届"}
@@ -108,7 +113,7 @@ def supported(mention: Mention, said: str, question: Question) -> bool:
     names (武工程管理学院: 武工程 → 武汉工程大学, then 管理学院). A mention too short to stand
     without its kind word (医学院) must stand alone in ``said``, not inside a longer name (同济医学院)."""
     names = [m.group(0) for m in NAME_IN_TEXT.finditer(said)]
-    if _holds(fold(mention.text), said, names, alone=not mention.core):
+    if any(_holds(fold(form), said, names, alone=not mention.core) for form in mention.forms or (mention.text,)):
         return True
     forms = [mention.core, question.aliases.get(mention.text, "")]
     if mention.kind == "place":

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import cached_property
 
-from answer.question import NAME_IN_TEXT, TIME_TERM, Question, Vocabulary, family
+from answer.question import KIND_WORD, TIME_TERM, Question, Vocabulary, family
 from answer.verify import number_forms
 from index.hybrid import ScoredChunk
 from ingest.chunk import split_sentences, trim_span
@@ -35,6 +35,8 @@ _REFERENCE = re.compile(
 )
 ARTICLE_UNIT_CHARS = 240  # an article this short is answered whole
 SUBJECTS = 12  # the most frequent names a document is taken to be about
+BOUNDARY_SHARE = 0.8  # a name's left end: no one character precedes this share of its uses
+_CJK = re.compile(r"[\u4e00-\u9fff]")
 _ARTICLE = re.compile(r"^第[一二三四五六七八九十百零〇两\d]+条")
 _ARTICLE_OR_CHAPTER = re.compile(r"^第[一二三四五六七八九十百零〇两\d]+[条章]")
 _VERSION = re.compile(r"[（(]\s*((?:19|20)\d{2})[-－.年](\d{1,2})[-－.月](\d{1,2})日?\s*[)）]\s*$")
@@ -78,8 +80,7 @@ class DocView:
     def subjects(self) -> str:
         """The names a document keeps coming back to (three times or more): the school or body it
         is about, which a passage need not repeat (「清远职业技术学院」 in its reports)."""
-        counts = Counter(m.group(0) for m in NAME_IN_TEXT.finditer(self.text))
-        return " ".join(name for name, n in counts.most_common(SUBJECTS) if n >= 3 and len(name) >= 4)
+        return " ".join(recurring_names(self.text)[:SUBJECTS])
 
     @cached_property
     def body_start(self) -> int:
@@ -323,6 +324,29 @@ def superseded(docs: Sequence[DocView], titles: Iterable[str]) -> frozenset[str]
         if view.version:
             latest[view.family] = max(latest.get(view.family, ""), view.version)
     return frozenset(d.doc_id for d in docs if d.version and latest.get(d.family, "") > d.version)
+
+
+def recurring_names(text: str, least: int = 3, longest: int = 14) -> list[str]:
+    """Names ``text`` uses at least ``least`` times, most used first: strings ending in a kind
+    word (学院, 大学, 条例 …) whose left end is a boundary, i.e. no single character precedes
+    most of their uses (「广东建设职业技术学院」 is a name; 「设职业技术学院」 always follows 建, so
+    it is not; 「由广东建设职业技术学院」 is one use among many, so it is not either)."""
+    counts: Counter[str] = Counter()
+    for match in KIND_WORD.finditer(text):
+        end = match.end()
+        for size in range(len(match.group(0)) + 2, longest + 1):
+            start = end - size
+            if start < 0 or not _CJK.match(text[start]):
+                break
+            counts[text[start:end]] += 1
+    names = []
+    for name, n in counts.items():
+        if n < least:
+            continue
+        extended = max((m for other, m in counts.items() if len(other) == len(name) + 1 and other.endswith(name)), default=0)
+        if extended < BOUNDARY_SHARE * n:
+            names.append((n, name))
+    return [name for _, name in sorted(names, key=lambda pair: (-pair[0], pair[1]))]
 
 
 def read_row(cells: RowCells) -> Row:

@@ -74,12 +74,13 @@ ORG_KINDS = (
 )
 MAJOR_KINDS = ("专业", "专业群")
 DOC_KINDS = ("实施细则", "细则", "条例", "办法", "规定", "法", "实施方案", "纲要", "章程")
-_KIND = re.compile("(?:" + "|".join(sorted({*ORG_KINDS, *MAJOR_KINDS, *DOC_KINDS}, key=len, reverse=True)) + ")$")
+KIND_WORD = re.compile("(?:" + "|".join(sorted({*ORG_KINDS, *MAJOR_KINDS, *DOC_KINDS}, key=len, reverse=True)) + ")")
+_KIND = re.compile(KIND_WORD.pattern + "$")
 # a name's leading words that only point at it (这个学院, 本专业, 该条例, 我校): not part of a name
-_DEICTIC = re.compile(r"^(?:(?:这|那|新|旧|老|现行)?版|这个?|那个?|该|本|此|我|贵|各|每|全|其|某|哪个?|什么|新|旧|现行|原)+")
-# proper nouns that are names on their own: places, and organisations of four characters or more
-# (jieba's person and other-name tags fire on everyday words too often to decide answerability)
-_PROPER_FLAGS = ("ns", "nt")
+_DEICTIC = re.compile(r"^(?:(?:这|那|新|旧|老|现行)?版|这个?|那个?|该|本|此|我|贵|各|每|全|其|某|哪个?|什么|新|旧|老|现行|原)+")
+# proper nouns that are names on their own: places (jieba's person, organisation and other-name
+# tags fire on everyday words too often to decide answerability; institutions end in kind words)
+_PROPER_FLAGS = ("ns",)
 
 # a name in running text or a title: the shortest run of characters before a kind word
 NAME_IN_TEXT = re.compile(
@@ -113,8 +114,9 @@ class Mention:
     """A name the question mentions: ``text`` as written, ``kind`` what sort of thing it is."""
 
     text: str
-    kind: Literal["org", "major", "document", "place", "person", "name"]
+    kind: Literal["org", "major", "document", "place"]
     core: str  # the name without its kind word (电子商务 of 电子商务专业); "" when too short to stand alone
+    forms: tuple[str, ...] = ()  # ``text`` and shorter forms without leading words that are no names
 
 
 @dataclass(frozen=True)
@@ -192,20 +194,18 @@ def analyse(
     families = {doc_id: family(title) for doc_id, title in (library or {}).items()}
     titles = list(dict.fromkeys(families.values()))
     named = list(dict.fromkeys(m.group(0) for title in titles for m in NAME_IN_TEXT.finditer(title)))
-    aliases = {
-        m.text: full
-        for m in mentions
-        if (full := resolve(m.text, titles if m.kind == "document" else named, document=m.kind == "document"))
-        is not None
-        and full != m.text
-    }
-    documents = tuple(
-        doc_id
-        for m in mentions
-        if m.kind == "document" and m.text in aliases
-        for doc_id, title in families.items()
-        if title == aliases[m.text]
-    ) + tuple(doc_id for m in mentions if m.kind == "document" for doc_id, title in families.items() if title == m.text)
+    aliases: dict[str, str] = {}
+    documents: list[str] = []
+    places = [m.text for m in mentions if m.kind == "place"]
+    for m in mentions:
+        if m.kind == "document":
+            matches = resolve_all(m, titles, places)
+            documents += [doc_id for doc_id, title in families.items() if title in matches]
+            if matches:
+                aliases[m.text] = min(matches, key=len)
+        elif (full := resolve(m, named)) is not None:
+            aliases[m.text] = full
+    aliases = {short: full for short, full in aliases.items() if full != short}
     query = text
     for short, full in aliases.items():
         query = query.replace(short, f"{short}（{full}）")
@@ -313,68 +313,86 @@ def find_mentions(text: str) -> list[Mention]:
     """The names ``text`` mentions (see the module docstring).
 
     A name is a run of words ending in a kind word (学院, 专业, 条例 …), walked back from the kind
-    word to the nearest stoplist word, punctuation or figure; an institution or major also stops
-    at a verb (names of documents hold verbs: 就业促进条例). Whatever stands in 《》 is a document.
-    Proper nouns jieba tags (places, people, organisations) outside such names are names too.
+    word to the nearest stoplist word, punctuation, figure or adverb; an institution also stops
+    at a verb (names of documents and majors hold verbs: 就业促进条例, 护理专业). Whatever stands in
+    《》 is a document. Places jieba tags, alone as in context, are names too. A name's shorter
+    ``forms`` drop leading words that are no names themselves (提醒老师们新版基金条例 → 基金条例).
     """
-    mentions: list[Mention] = [Mention(m.group(1), "document", m.group(1)) for m in re.finditer(r"《([^《》]{2,40})》", text)]
+    mentions: list[Mention] = [
+        Mention(m.group(1), "document", m.group(1), (m.group(1),)) for m in re.finditer(r"《([^《》]{2,40})》", text)
+    ]
     words = [(w, f) for w, f in _posseg().cut(re.sub(r"《[^《》]*》", "，", text))]
     for i, (word, flag) in enumerate(words):
         match = _KIND.search(word)
         if not match or not (word == match.group(0) or flag.startswith(("n", "j", "l"))):
             continue
         kind_word = match.group(0)
+        if word != kind_word and word[: len(word) - len(kind_word)] in STOPLIST:
+            continue  # 按规定, 有办法: a kind word behind a function word names nothing
         kind: Literal["org", "major", "document"] = (
             "major" if kind_word in MAJOR_KINDS else "document" if kind_word in DOC_KINDS else "org"
         )
-        parts = [word]
+        parts: list[tuple[str, str]] = [(word, flag)]
         for before, before_flag in reversed(words[:i]):
             if (
                 before in STOPLIST
                 or not re.fullmatch(r"[\u4e00-\u9fff（）()]+", before)
-                or before_flag.startswith(("m", "p", "c", "u", "r", "x", "y", "e", "f", "q"))
-                or (kind == "org" and before_flag.startswith(("v", "d")) and before_flag != "vn")
+                or before_flag.startswith(("m", "p", "c", "u", "r", "x", "y", "e", "f", "q", "d"))
+                or (kind == "org" and before_flag.startswith("v") and before_flag != "vn")
                 or _KIND.search(before)
-                or sum(map(len, parts)) + len(before) > 16
+                or sum(len(w) for w, _ in parts) + len(before) > 16
             ):
                 break
-            parts.insert(0, before)
-        name = _DEICTIC.sub("", "".join(parts))
+            parts.insert(0, (before, before_flag))
+        while parts and _DEICTIC.fullmatch(parts[0][0]):
+            parts.pop(0)
+        name = _DEICTIC.sub("", "".join(w for w, _ in parts))
         core = name[: len(name) - len(kind_word)]
-        if core and name != kind_word and (kind != "document" or len(name) >= 3):
-            mentions.append(Mention(name, kind, core if len(core) >= 2 else ""))
+        if not core or name == kind_word or (kind == "document" and len(name) < 3):
+            continue
+        if kind_word == "规定" and len(core) < 4:
+            continue  # 「规定」 is mostly a word (按规定, 有关规定); as a title it follows a long name
+        forms = [name]
+        for k in range(1, len(parts) - 1):
+            dropped_word, dropped_flag = parts[k - 1]
+            if dropped_flag in _PROPER_FLAGS or is_place(dropped_word):
+                break  # a place or body in front of a name is part of it (广州市 职业教育条例)
+            form = "".join(w for w, _ in parts[k:])
+            if len(form) - len(kind_word) >= 2:
+                forms.append(form)
+        mentions.append(Mention(name, kind, core if len(core) >= 2 else "", tuple(forms)))
     for word, flag in words:
-        proper = (
-            flag in _PROPER_FLAGS
-            and len(word) >= (2 if flag == "ns" else 4)
-            and not re.search(r"(?:度|率|性|化|平)$", word)
-        )
-        if proper and not any(word in m.text for m in mentions):
-            mentions.append(Mention(word, "place" if flag == "ns" else "name", word))
+        if flag in _PROPER_FLAGS and len(word) >= 2 and is_place(word) and not any(word in m.text for m in mentions):
+            mentions.append(Mention(word, "place", word, (word,)))
     return list({m.text: m for m in mentions}.values())
 
 
-def resolve(short: str, names: Sequence[str], *, document: bool = False) -> str | None:
-    """The library name that ``short`` stands for, or None.
-
-    A name matches when it holds ``short`` whole, or when ``short``'s characters appear in it in
-    order with the first one starting a word of the name (the way Chinese short forms are made:
-    清职院 from 清远职业技术学院, 职教法 from 职业教育法, 收养登记办法 from 中国公民收养子女登记办法).
-    For a document, ``short`` may also lead with words that only point at it (新职教法, 按年休假条例).
-    The shortest matching name wins (the most specific).
-    """
-    candidates = [short]
-    if document:
-        stripped = _DEICTIC.sub("", re.sub(r"^(?:按|按照|根据|依据|依照|关于|对于|在|《)", "", short))
-        candidates.append(stripped)
-    best: str | None = None
-    for form in dict.fromkeys(c for c in candidates if len(c) >= 2):
-        for name in names:
-            if (form in name or abbreviates(form, name)) and (best is None or len(name) < len(best)):
-                best = name
-        if best is not None:
-            return best
+def resolve(mention: Mention, names: Sequence[str]) -> str | None:
+    """The library name that ``mention`` stands for, or None: the shortest name (the most
+    specific) matching its first form that matches any (see ``matches``)."""
+    for form in mention.forms or (mention.text,):
+        found = [name for name in names if matches(form, name)]
+        if found:
+            return min(found, key=len)
     return None
+
+
+def resolve_all(mention: Mention, titles: Sequence[str], places: Sequence[str] = ()) -> list[str]:
+    """Every title a document mention may stand for. When a place the question names narrows
+    them (上海 + 职教条例 → 上海市职业教育条例), only those."""
+    for form in mention.forms or (mention.text,):
+        found = [title for title in titles if matches(form, title)]
+        if found:
+            narrowed = [t for t in found if any(re.sub(r"(?<=..)[市省县区]$", "", p) in t for p in places)]
+            return narrowed or found
+    return []
+
+
+def matches(short: str, name: str) -> bool:
+    """``name`` holds ``short`` whole, or ``short``'s characters appear in it in order with the
+    first one starting a word of it: the way Chinese short forms are made (清职院 from 清远职业
+    技术学院, 职教法 from 职业教育法, 收养登记办法 from 中国公民收养子女登记办法)."""
+    return len(short) >= 2 and (short in name or abbreviates(short, name))
 
 
 def abbreviates(short: str, name: str) -> bool:

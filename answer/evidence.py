@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from functools import cached_property
 
@@ -30,11 +30,13 @@ from ingest.tables import TOTAL_LABEL
 Section = tuple[tuple[str, ...], int, int]
 
 COVER_CHARS = 400
+_YEAR_OF = re.compile(r"(?<!\d)(?:19|20)\d{2}(?:\s*(?:年度?|届|级|学年))?(?!\d)")
 _REFERENCE = re.compile(
     r"第[一二三四五六七八九十百零〇两\d]+[条章节款项编]|^\s*[（(]?[一二三四五六七八九十\d]+[）)、.．]|[（(][一二三四五六七八九十\d]+[）)]"
 )
 ARTICLE_UNIT_CHARS = 240  # an article this short is answered whole
 SUBJECTS = 12  # the most frequent names a document is taken to be about
+LOCAL_DAMPING, LOCAL_MIN_UNITS = 0.8, 5
 BOUNDARY_SHARE = 0.8  # a name's left end: no one character precedes this share of its uses
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 _ARTICLE = re.compile(r"^第[一二三四五六七八九十百零〇两\d]+条")
@@ -211,8 +213,8 @@ def build_units(
         key = (doc.doc_id, chunk.section_path, hash(extra))
         if key not in context_cache:
             facts = " ".join(doc.text[s:e] for _, s, e in doc.facts)
-            words = " ".join((doc.title, facts, *chunk.section_path, *doc.headings_at(chunk.start), extra))
-            context_cache[key] = (frozenset(vocabulary.terms(words)), f"{words}\n{doc.cover}\n{doc.subjects}")
+            words = " ".join((doc.title, doc.subjects, facts, *chunk.section_path, *doc.headings_at(chunk.start), extra))
+            context_cache[key] = (frozenset(vocabulary.terms(words)), f"{words}\n{doc.cover}")
         return context_cache[key]
 
     for rank, passage in enumerate(passages):
@@ -315,6 +317,23 @@ def build_units(
     return units
 
 
+def focus_weights(question: Question, units: Sequence[Unit]) -> Question:
+    """``question`` with each term's weight scaled by how well it tells the retrieved units apart.
+
+    A term nearly every unit holds (the school a report is about, the regulation it scopes to)
+    says no more about which unit answers than a stopword does; its weight falls to
+    ``1 - LOCAL_DAMPING × share`` of itself, where ``share`` is the fraction of units holding it
+    (in their own words or their surroundings). Applies from ``LOCAL_MIN_UNITS`` units on.
+    """
+    if len(units) < LOCAL_MIN_UNITS:
+        return question
+    held = Counter(t for u in units for t in u.terms if t in question.weights)
+    factor = {t: 1.0 - LOCAL_DAMPING * held[t] / len(units) for t in question.weights}
+    weights = {t: w * factor[t] for t, w in question.weights.items()}
+    parts = tuple({t: w * factor.get(t, 1.0) for t, w in part.items()} for part in question.parts)
+    return replace(question, weights=weights, parts=parts)
+
+
 def superseded(docs: Sequence[DocView], titles: Iterable[str]) -> frozenset[str]:
     """Ids of ``docs`` of which ``titles`` (the whole library) hold a later version: the same
     title with a later version date. A question that names no version means the one in force."""
@@ -377,15 +396,15 @@ def read_row(cells: RowCells) -> Row:
 
 
 def figures_of(text: str) -> list[frozenset[Decimal]]:
-    """The figures ``text`` states: numbers, amounts, dates, but not references to an article or
-    chapter (第三十三条) nor a list item's number ((二), 3.), which are names, not quantities."""
-    return number_forms(_REFERENCE.sub(" ", text))
+    """The quantities ``text`` states (numbers, amounts, shares, durations), not references to an
+    article or chapter (第三十三条), a list item's number ((二), 3.) or a year (2023届, 2020年),
+    which name something rather than measure it."""
+    return number_forms(_YEAR_OF.sub(" ", _REFERENCE.sub(" ", text)))
 
 
 def _states_figure(sentence: str) -> bool:
     """A line holding a figure other than a year or its own list number (放假4天, 30日内)."""
-    body = re.sub(r"(?:19|20)\d{2}\s*年?", "", sentence)
-    return bool(figures_of(body))
+    return bool(figures_of(sentence))
 
 
 def is_figure(value: str) -> bool:

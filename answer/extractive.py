@@ -54,6 +54,7 @@ PASSAGE_DECAY = 0.25  # how fast the retriever's later passages weigh less
 POINTED_ARTICLE_PRIOR = 2.0  # the article the question names (第九条)
 PREAMBLE_PRIOR = 0.3  # a regulation's revision history answers only questions about its history
 LENGTH_NORM, LENGTH_EXPONENT = 80, 0.3
+CONTEXT_SHARE = 0.5  # a question term only a unit's title or headings say counts this much
 SUPPLY_SHARE = 0.3  # a unit added for a requirement gains at least this share of the first pick
 
 
@@ -252,8 +253,10 @@ def _gain(unit: Unit, question: Question, covered: set[str], superseded: frozens
     """The weight of the question's terms ``unit`` adds to ``covered`` (a term the unit says
     itself counts fully, one only its title or headings say, half), per length beyond
     ``LENGTH_NORM`` characters (a long sentence matches many words by chance), times its prior."""
+    # a draft's sentence must say its topic itself; an answer may lean on its headings
+    context = 0.0 if question.kind == "write" else CONTEXT_SHARE
     new = sum(
-        w * (1.0 if t in unit.own else 0.5) for t, w in question.weights.items() if t in unit.terms and t not in covered
+        w * (1.0 if t in unit.own else context) for t, w in question.weights.items() if t in unit.terms and t not in covered
     ) / question.weight
     size = unit.end - unit.start
     if size > LENGTH_NORM:

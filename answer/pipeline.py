@@ -19,7 +19,7 @@ from typing import Any, Protocol
 
 from answer.answerability import Verdict, judge, ordinal
 from answer.compose import Claim, Composer, Composition, assemble, refusal
-from answer.evidence import DocView, Evidence, Section, Unit, build_units, superseded
+from answer.evidence import DocView, Evidence, Section, Unit, build_units, focus_weights, superseded
 from answer.extractive import Budget, select
 from answer.question import Question, Vocabulary, analyse
 from answer.records import Answer
@@ -107,7 +107,8 @@ class AnswerPipeline:
         passages = pointed + [p for p in passages if not any(_inside(p, q) for q in pointed)]
         docs = {doc_id: view for doc_id, view in docs.items() if any(p.chunk.doc_id == doc_id for p in passages)}
         units = build_units(question, passages, docs, self.vocabulary)
-        return Evidence(question, passages, units, docs, superseded(list(docs.values()), self.library.titles().values()))
+        focused = focus_weights(question, units)
+        return Evidence(focused, passages, units, docs, superseded(list(docs.values()), self.library.titles().values()))
 
     def document(self, doc_id: str) -> DocView | None:
         """A document's view, cached by its content id and chunking (a re-chunked one is read anew)."""

@@ -62,14 +62,20 @@ class Verdict:
     similarity: float = 0.0  # the best passage's cosine similarity to the question
 
 
-def judge(evidence: Evidence, chosen: Sequence[Unit]) -> Verdict:
+@dataclass(frozen=True)
+class Thresholds:
+    min_coverage: float = MIN_COVERAGE
+    min_similarity: float = MIN_SIMILARITY
+
+
+def judge(evidence: Evidence, chosen: Sequence[Unit], thresholds: Thresholds = Thresholds()) -> Verdict:
     """Whether ``chosen`` (the units an answer would use) can answer ``evidence.question``."""
     question = evidence.question
     similarity = max((p.similarity for p in evidence.passages if p.similarity is not None), default=0.0)
     if not chosen:
         return Verdict(False, "没有检索到相关段落", 0.0, similarity)
     relevance = max(question.coverage(u.terms) for u in chosen)
-    if relevance < MIN_COVERAGE and similarity < MIN_SIMILARITY:
+    if relevance < thresholds.min_coverage and similarity < thresholds.min_similarity:
         return Verdict(False, f"找到的段落只覆盖了问题要点的 {relevance:.0%}", relevance, similarity)
     said = fold("\n".join(u.words for u in chosen))
     from_named = any(u.doc_id in question.documents for u in chosen)

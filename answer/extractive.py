@@ -68,7 +68,26 @@ class ExtractiveComposer:
         return Composition(tuple(claim for unit in order(chosen, evidence.question) for claim in render(unit, evidence)))
 
 
-def select(evidence: Evidence, budget: Budget | None = None) -> list[Unit]:
+@dataclass(frozen=True)
+class Scoring:
+    """How units are scored (calibrated on dev and dev2 together: ``bench/calibrate.py``).
+
+    The first unit is chosen by ``lexical × coverage + rank × 1/(1 + passage rank)``, times its
+    prior: the words it shares with the question, and how high the retriever (dense + BM25)
+    placed its passage, which carries meaning that shared words miss (「新招的人」 and 「录用职工」).
+    Every later unit is chosen by the new coverage it adds, times its prior.
+    """
+
+    lexical: float = 1.0
+    rank: float = 0.25
+    unmeasured: float = 0.4  # a unit without the kind of figure a quantity question asks for
+    unmeasured_numbers: float = 0.6  # ... that states figures of another kind
+
+
+SCORING = Scoring()
+
+
+def select(evidence: Evidence, budget: Budget | None = None, scoring: Scoring = SCORING) -> list[Unit]:
     """Units that together answer the question, greedily by new weighted terms covered.
 
     After the first, a unit must add enough new weight and be about the question itself: it
@@ -87,25 +106,29 @@ def select(evidence: Evidence, budget: Budget | None = None) -> list[Unit]:
     chosen: list[Unit] = []
     used_chars = 0
     first_coverage = 0.0
+
+    def gain(unit: Unit) -> float:
+        return _gain(unit, question, covered, evidence.superseded, scoring, first=not chosen)
+
     while candidates and len(chosen) < budget.units:
         best, best_gain = None, 0.0
         if not chosen and question.enumerates:
             # a list question: the best start is one followed by the items (「第八条 合作形式」 → （一）（二）…)
-            head = sorted(candidates, key=lambda u: -_gain(u, question, covered, evidence.superseded))[:6]
+            head = sorted(candidates, key=lambda u: -gain(u))[:6]
             listed = [u for u in head if list_items(u, evidence)]
-            if listed and _gain(listed[0], question, covered, evidence.superseded) * 1.6 >= _gain(head[0], question, covered, evidence.superseded):
-                best, best_gain = listed[0], _gain(listed[0], question, covered, evidence.superseded)
+            if listed and gain(listed[0]) * 1.6 >= gain(head[0]):
+                best, best_gain = listed[0], gain(listed[0])
                 candidates = [listed[0]]
         for unit in candidates:
             if chosen and not (
                 question.coverage(unit.terms) >= 0.5 * first_coverage or question.part_coverage(unit.terms, covered) >= 0.5
             ):
                 continue
-            gain = _gain(unit, question, covered, evidence.superseded)
+            value = gain(unit)
             if question.kind == "write" and chosen:
-                gain /= max(_length(unit, question), 40) / 80  # per length: room for more facts
-            if gain > best_gain:
-                best, best_gain = unit, gain
+                value /= max(_length(unit, question), 40) / 80  # per length: room for more facts
+            if value > best_gain:
+                best, best_gain = unit, value
         if best is None or (best_gain < budget.min_gain and chosen):
             break
         size = _length(best, question)
@@ -123,21 +146,25 @@ def select(evidence: Evidence, budget: Budget | None = None) -> list[Unit]:
         if items:
             listed = sorted([chosen[0], *items], key=lambda u: u.start)
             return _fit([*listed, *chosen[1:]], question, budget)
-    return _supply(chosen, candidates, evidence, budget)
+    return _supply(chosen, candidates, evidence, budget, scoring)
 
 
 def _supports(mention: Mention, question: Question, unit: Unit) -> bool:
     return supported(mention, fold(unit.words), question)
 
 
-def _supply(chosen: list[Unit], candidates: list[Unit], evidence: Evidence, budget: Budget) -> list[Unit]:
+def _supply(chosen: list[Unit], candidates: list[Unit], evidence: Evidence, budget: Budget, scoring: Scoring) -> list[Unit]:
     """The chosen units, with the best unit added for each thing the question requires that they
     do not hold yet: the kind of figure it asks for (多久 → a duration), and each name it mentions.
-    A unit is added only when it is about the question too (its gain is a share of the first's)."""
+    A unit is added only when it is about the question too (its score is a share of the first's)."""
     question = evidence.question
     if not chosen:
         return chosen
-    first = _gain(chosen[0], question, set(), evidence.superseded)
+
+    def score(unit: Unit) -> float:
+        return _gain(unit, question, set(), evidence.superseded, scoring, first=True)
+
+    first = score(chosen[0])
     needs: list[Callable[[Unit], bool]] = []
     if question.quantity and question.measures and not any(measures_stated(u, question.measures[:1]) for u in chosen):
         needs.append(lambda u: measures_stated(u, question.measures[:1]))
@@ -150,8 +177,8 @@ def _supply(chosen: list[Unit], candidates: list[Unit], evidence: Evidence, budg
         if any(need(u) for u in out):
             continue
         pool = [u for u in candidates if u not in out and not any(_overlaps(u, v) for v in out) and need(u)]
-        best = max(pool, key=lambda u: _gain(u, question, set(), evidence.superseded), default=None)
-        if best is None or _gain(best, question, set(), evidence.superseded) < SUPPLY_SHARE * first:
+        best = max(pool, key=score, default=None)
+        if best is None or score(best) < SUPPLY_SHARE * first:
             continue
         out.append(best)
         while len(out) > 1 and sum(_length(u, question) for u in out) > budget.chars:
@@ -223,16 +250,17 @@ def _budget(question: Question) -> Budget:
     return budget
 
 
-def prior_of(unit: Unit, question: Question, superseded: frozenset[str]) -> float:
-    """How much a unit's terms count, before coverage.
+def prior_of(unit: Unit, question: Question, superseded: frozenset[str], scoring: Scoring = SCORING) -> float:
+    """How much a unit counts, before coverage.
 
-    - The retriever's order: passage ``r`` weighs ``1 / (1 + PASSAGE_DECAY * r)``.
     - The version in force over an earlier one, unless the question asks about an earlier one.
     - A total row over a part (其中：广东) the question does not name.
     - The article a question points to (第九条) over the others; a regulation's body over its
       preamble (revision history).
+    - For a quantity question, a unit stating the kind of figure asked for (多久 → 30日); for a
+      draft, one stating figures at all; a table row of the year asked for.
     """
-    prior = 1.0 / (1.0 + PASSAGE_DECAY * unit.passage)
+    prior = 1.0
     if unit.doc_id in superseded and not question.old_version and not any(y in unit.words for y in question.years):
         prior *= SUPERSEDED_PRIOR
     if unit.row is not None and not unit.row.is_total and unit.row.labels:
@@ -246,14 +274,32 @@ def prior_of(unit: Unit, question: Question, superseded: frozenset[str]) -> floa
             prior *= POINTED_ARTICLE_PRIOR
     if unit.preamble:
         prior *= PREAMBLE_PRIOR
+    if question.kind == "write":
+        prior *= 1.0 if unit.numbers else 0.35  # a draft's substance is its figures
+    elif question.quantity:
+        if question.measures:
+            if not measures_stated(unit, question.measures[:1]):
+                prior *= scoring.unmeasured_numbers if unit.numbers else scoring.unmeasured
+        elif not unit.numbers:
+            prior *= scoring.unmeasured_numbers
+    if unit.is_row and question.years and not any(y in _row_text(unit) for y in question.years):
+        prior *= 0.5  # a row of another year
     return prior
 
 
-def _gain(unit: Unit, question: Question, covered: set[str], superseded: frozenset[str] = frozenset()) -> float:
-    """The weight of the question's terms ``unit`` adds to ``covered`` (a term the unit says
-    itself counts fully, one only its title or headings say, half), per length beyond
-    ``LENGTH_NORM`` characters (a long sentence matches many words by chance), times its prior."""
-    # a draft's sentence must say its topic itself; an answer may lean on its headings
+def _gain(
+    unit: Unit,
+    question: Question,
+    covered: set[str],
+    superseded: frozenset[str] = frozenset(),
+    scoring: Scoring = SCORING,
+    *,
+    first: bool = False,
+) -> float:
+    """What ``unit`` adds: the weight of the question's terms it holds that ``covered`` does not
+    (a term the unit says itself counts fully, one only its title or headings say, half; a draft
+    counts only what it says), per length beyond ``LENGTH_NORM`` characters (a long sentence
+    matches many words by chance); for the first unit, plus its passage's rank (see ``Scoring``)."""
     context = 0.0 if question.kind == "write" else CONTEXT_SHARE
     new = sum(
         w * (1.0 if t in unit.own else context) for t, w in question.weights.items() if t in unit.terms and t not in covered
@@ -261,17 +307,10 @@ def _gain(unit: Unit, question: Question, covered: set[str], superseded: frozens
     size = unit.end - unit.start
     if size > LENGTH_NORM:
         new *= (LENGTH_NORM / size) ** LENGTH_EXPONENT
-    prior = prior_of(unit, question, superseded)
-    if question.kind == "write":
-        prior *= 1.0 if unit.numbers else 0.35  # a draft's substance is its figures
-    elif question.quantity:
-        if question.measures and measures_stated(unit, question.measures[:1]):
-            prior *= 1.0
-        else:
-            prior *= 0.6 if unit.numbers else 0.4
-    if unit.is_row and question.years and not any(y in _row_text(unit) for y in question.years):
-        prior *= 0.5  # a row of another year
-    return new * prior
+    rank = 1.0 / (1.0 + unit.passage)
+    if first:
+        return (scoring.lexical * new + scoring.rank * rank) * prior_of(unit, question, superseded, scoring)
+    return new * prior_of(unit, question, superseded, scoring) / (1.0 + PASSAGE_DECAY * unit.passage)
 
 
 def _row_text(unit: Unit) -> str:

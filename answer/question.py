@@ -32,7 +32,8 @@ from answer.verify import length_limit
 
 QuestionKind = Literal["fact", "list", "write"]
 Measure = Literal["money", "time", "ratio", "people"]
-FOLLOWUP_CONTEXT_WEIGHT = 0.5  # a follow-up's terms taken from the question it follows
+FOLLOWUP_CONTEXT_WEIGHT = 0.5
+SINGLE_CHARACTER_WEIGHT = 0.5  # a follow-up's terms taken from the question it follows
 TIME_TERM = "⟨时间⟩"  # the pseudo-term a time-asking question weighs and a time-stating sentence holds
 Operation = Literal["difference", "sum", "ratio"]
 
@@ -63,6 +64,7 @@ _STOPLIST = """
     最后 还 还有 另外 以及 和 与 及 或 或者 还是 的 地 得 了 着 过 是 有 在 对 把 被 让 由 从 到 按 按照 根据 依据 依照
     要 会 能 可以 应该 应当 需要 需 得到 可 就 才 又 也 再 么样 一些 有些 有的 等 等等 呢 嘛 吧 哪些方面 一下子
     现在 目前 当前 如今 现行 最新 以前 以后 过去 原来 当时 今年 去年 明年 不是 是不是 有没有 对不对 行不行 好不好
+    他 她 他的 她的 它的 自己 人家 别人 有人 谁的 啥 多大 多么 那么 这么 这样 那样 怎么样 么 嗯 哦
 """
 STOPLIST: frozenset[str] = frozenset(_STOPLIST.split())
 
@@ -273,7 +275,9 @@ def _weights(terms: Sequence[str], vocabulary: Vocabulary) -> dict[str, float]:
     idf = vocabulary.idf(terms)
     seen = sorted(w for t, w in idf.items() if vocabulary.document_frequency(t) > 0)
     median = seen[len(seen) // 2] if seen else 1.0
-    return {t: (w if vocabulary.document_frequency(t) > 0 else median) for t, w in idf.items()}
+    weights = {t: (w if vocabulary.document_frequency(t) > 0 else median) for t, w in idf.items()}
+    # one character alone says little in Chinese (办, 人, 交): it weighs half
+    return {t: w * (SINGLE_CHARACTER_WEIGHT if len(t) == 1 and not t.isdigit() else 1.0) for t, w in weights.items()}
 
 
 def follow(question: Question, earlier: Question) -> Question:

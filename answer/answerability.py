@@ -43,6 +43,8 @@ _MEASURE_FIGURES = {
     "ratio": re.compile(r"\d\s*[%％‰]|百分之|分之|[一二三四五六七八九十]成|倍|(?:率|比例|占比)\S{0,6}\s\d"),
     "people": re.compile(_NUMERAL + r"\s*(?:人|名|位)|人数\S{0,6}\s\d"),
 }
+_SCHOOL = re.compile(r"(?:大学|学院|学校|职院)$")
+_UNIT = re.compile(r"^[\u4e00-\u9fff]{2,14}(?:学院|专业|系|研究院|研究所|中心|部|处)$")
 # what a table header or row label says its figures are
 _MEASURE_HEADERS = {
     "money": re.compile(r"元|金额|收入|工资|薪|费|资金|经费"),
@@ -101,7 +103,7 @@ def judge(evidence: Evidence, chosen: Sequence[Unit], thresholds: Thresholds = T
     if question.quantity and question.kind == "fact" and not question.when:
         if not any(_states_figure(u) for u in chosen):
             return Verdict(False, "资料中没有写明具体数字", relevance, similarity)
-        if question.measures and not any(measures_stated(u, question.measures[:1]) for u in chosen):
+        if question.measures and not any(states_asked_figure(u, question) for u in chosen):
             return Verdict(False, "资料中没有写明具体数额", relevance, similarity)
     if question.place_kind and not _names_place(said, question.place_kind, question.text):
         return Verdict(False, f"资料中没有写明是哪个{question.place_kind}", relevance, similarity)
@@ -129,9 +131,11 @@ def supported(mention: Mention, said: str, question: Question) -> bool:
     words = _words(mention.text)
     for i in range(1, len(words)):
         head, tail = "".join(words[:i]), "".join(words[i:])
-        if len(head) >= 2 and NAME_IN_TEXT.fullmatch(tail) and _holds(fold(tail), said, names, alone=False):
+        # a chain is a school and one of its units: the head names a school, the tail a unit of it
+        if len(head) >= 2 and _UNIT.search(tail) and _holds(fold(tail), said, names, alone=False):
             resolved = question.aliases.get(head, "")
-            if (resolved and fold(resolved) in said) or any(fold(head) == n or abbreviates(fold(head), n) for n in names):
+            schools = [n for n in names if _SCHOOL.search(n)]
+            if (resolved and fold(resolved) in said) or any(fold(head) == n or abbreviates(fold(head), n) for n in schools):
                 return True
     return False
 
@@ -158,6 +162,17 @@ def measures_stated(unit: Unit, measures: Sequence[str]) -> bool:
     return bool(unit.row.figures) and all(
         _MEASURE_HEADERS[m].search(said) or _MEASURE_FIGURES[m].search(figures) for m in measures
     )
+
+
+def states_asked_figure(unit: Unit, question: Question) -> bool:
+    """``unit`` states the kind of figure the question asks for, about what it names: a unit
+    holding 「10人次」 does not answer 「电梯产业学院每年招多少学生」 unless it is about 电梯产业学院."""
+    if not measures_stated(unit, question.measures[:1]):
+        return False
+    said = fold(unit.words)
+    named = [m for m in question.mentions if m.kind in ("org", "major", "place")]
+    # with several names (北京和上海各…), the figure is about one of them
+    return not named or any(supported(m, said, question) for m in named)
 
 
 def ordinal(text: str) -> tuple[int, str] | None:

@@ -32,10 +32,11 @@ Section = tuple[tuple[str, ...], int, int]
 COVER_CHARS = 400
 _YEAR_OF = re.compile(r"(?<!\d)(?:19|20)\d{2}(?:\s*(?:年度?|届|级|学年))?(?!\d)")
 _REFERENCE = re.compile(
-    r"第[一二三四五六七八九十百零〇两\d]+[条章节款项编]|^\s*[（(]?[一二三四五六七八九十\d]+[）)、.．]|[（(][一二三四五六七八九十\d]+[）)]"
+    r"第[一二三四五六七八九十百零〇两\d]+[条章节款项编]|^\s*\d+(?:[.．]\d+)+|^\s*[（(]?[一二三四五六七八九十\d]+[）)、.．]"
+    r"|[（(][一二三四五六七八九十\d]+[）)]"
 )
 ARTICLE_UNIT_CHARS = 240  # an article this short is answered whole
-SUBJECTS = 12  # the most frequent names a document is taken to be about
+SUBJECTS = 3  # the most frequent names a document is taken to be about
 LOCAL_DAMPING, LOCAL_MIN_UNITS = 0.8, 5
 BOUNDARY_SHARE = 0.8  # a name's left end: no one character precedes this share of its uses
 _CJK = re.compile(r"[\u4e00-\u9fff]")

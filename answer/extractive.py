@@ -17,7 +17,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
-from answer.answerability import fold, measures_stated, ordinal, supported
+from answer.answerability import fold, measures_stated, ordinal, states_asked_figure, supported
 from answer.compose import Claim, Composition, Span
 from answer.evidence import Evidence, Unit, figures_of
 from answer.question import Mention, Question
@@ -166,8 +166,8 @@ def _supply(chosen: list[Unit], candidates: list[Unit], evidence: Evidence, budg
 
     first = score(chosen[0])
     needs: list[Callable[[Unit], bool]] = []
-    if question.quantity and question.measures and not any(measures_stated(u, question.measures[:1]) for u in chosen):
-        needs.append(lambda u: measures_stated(u, question.measures[:1]))
+    if question.quantity and question.measures and not any(states_asked_figure(u, question) for u in chosen):
+        needs.append(lambda u: states_asked_figure(u, question))
     said = fold("\n".join(u.words for u in chosen))
     for mention in question.mentions:
         if not supported(mention, said, question):

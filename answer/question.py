@@ -104,7 +104,7 @@ _MEASURES: tuple[tuple[Measure, re.Pattern[str]], ...] = (
     ("money", re.compile(r"多少钱|几块钱|多少元|[钱款费金薪资贴]\S{0,4}多少|多少\S{0,2}[钱款费]|[罚赔补奖]多少")),
     ("time", re.compile(r"多久|多长时间|多少天|几天|几个月|多少个月|几年|多少年|多少日|几个工作日|多少个工作日")),
     ("ratio", re.compile(r"比例|占比|百分之|百分比|几成|多大比|占多[少大]|[率比]是?多少|多少[%％]")),
-    ("people", re.compile(r"多少人|几个人|几人|多少名|多少位")),
+    ("people", re.compile(r"(?:多少|几)个?(?:人|名|位|学生|教师|老师|毕业生|职工|员工|新生|学员|研究生|本科生)")),
 )
 _OLD_VERSION = re.compile(r"旧版|老版|原版|原来|以前|过去|之前|修订前|修改前|原条例|原办法|老条例|旧条例|当年")
 _CURRENT_VERSION = re.compile(r"现在|现行|目前|最新|新版|如今|当前")
@@ -361,6 +361,8 @@ def find_mentions(text: str) -> list[Mention]:
             dropped_word, dropped_flag = parts[k - 1]
             if dropped_flag in _PROPER_FLAGS or is_place(dropped_word):
                 break  # a place or body in front of a name is part of it (广州市 职业教育条例)
+            if kind != "document" and not dropped_flag.startswith("v"):
+                break  # an institution's leading nouns are its name (电梯 产业学院); only a verb before it is not
             form = "".join(w for w, _ in parts[k:])
             if len(form) - len(kind_word) >= 2:
                 forms.append(form)

@@ -82,6 +82,10 @@ class Scoring:
     rank: float = 0.25
     unmeasured: float = 0.4  # a unit without the kind of figure a quantity question asks for
     unmeasured_numbers: float = 0.6  # ... that states figures of another kind
+    follow: float = 0.5  # a later unit covers at least this share of what the first covered
+    fact_chars: int = 500  # how long a fact answer may be
+    tie: float = 0.7  # a fact answer also gives the units scoring this share of the best one
+    ties: int = 2  # ... at most this many
 
 
 SCORING = Scoring()
@@ -94,7 +98,7 @@ def select(evidence: Evidence, budget: Budget | None = None, scoring: Scoring = 
     covers half as much as the first did, or most of one sub-question.
     """
     question = evidence.question
-    budget = budget or _budget(question)
+    budget = budget or _budget(question, scoring)
     candidates = [
         u
         for u in evidence.units
@@ -121,7 +125,8 @@ def select(evidence: Evidence, budget: Budget | None = None, scoring: Scoring = 
                 candidates = [listed[0]]
         for unit in candidates:
             if chosen and not (
-                question.coverage(unit.terms) >= 0.5 * first_coverage or question.part_coverage(unit.terms, covered) >= 0.5
+                question.coverage(unit.terms) >= scoring.follow * first_coverage
+                or question.part_coverage(unit.terms, covered) >= 0.5
             ):
                 continue
             value = gain(unit)
@@ -146,7 +151,30 @@ def select(evidence: Evidence, budget: Budget | None = None, scoring: Scoring = 
         if items:
             listed = sorted([chosen[0], *items], key=lambda u: u.start)
             return _fit([*listed, *chosen[1:]], question, budget)
+    if question.kind == "fact" and chosen:
+        chosen = _ties(chosen, candidates, evidence, budget, scoring)
     return _supply(chosen, candidates, evidence, budget, scoring)
+
+
+def _ties(chosen: list[Unit], candidates: list[Unit], evidence: Evidence, budget: Budget, scoring: Scoring) -> list[Unit]:
+    """The chosen units and those nearly as good as the first (``Scoring.tie``): when shared words
+    and the retriever's rank cannot tell two units apart, the answer gives both, not a guess."""
+    question = evidence.question
+
+    def score(unit: Unit) -> float:
+        return _gain(unit, question, set(), evidence.superseded, scoring, first=True)
+
+    best = score(chosen[0])
+    out = list(chosen)
+    used = sum(_length(u, question) for u in out)
+    close = sorted((u for u in candidates if u not in out and score(u) >= scoring.tie * best), key=score, reverse=True)
+    for unit in close[: scoring.ties]:
+        size = _length(unit, question)
+        if any(_overlaps(unit, u) for u in out) or used + size > budget.chars:
+            continue
+        out.append(unit)
+        used += size
+    return out
 
 
 def _supports(mention: Mention, question: Question, unit: Unit) -> bool:
@@ -241,8 +269,10 @@ def _fit(units: list[Unit], question: Question, budget: Budget) -> list[Unit]:
     return out
 
 
-def _budget(question: Question) -> Budget:
+def _budget(question: Question, scoring: Scoring = SCORING) -> Budget:
     budget = BUDGETS[question.kind]
+    if question.kind == "fact":
+        budget = replace(budget, chars=scoring.fact_chars)
     if question.limit:
         limit, approximate = question.limit
         chars = int(limit * (1.05 if approximate else 0.95))

@@ -35,10 +35,14 @@ from eval.dataset import EvalItem, load_items  # noqa: E402
 from eval.grounding import check_answer  # noqa: E402
 
 GRID = {
-    "rank": (0.0, 0.25, 0.5, 1.0, 2.0),
-    "unmeasured": (0.2, 0.4, 0.7),
-    "min_coverage": (0.2, 0.3, 0.4),
-    "min_similarity": (0.86, 0.88, 0.90, 1.01),
+    "rank": (0.1, 0.25, 0.5),
+    "unmeasured": (0.4,),
+    "follow": (0.5,),
+    "fact_chars": (400, 500),
+    "tie": (0.6, 0.7, 0.8, 0.9, 1.01),
+    "ties": (1, 2, 3),
+    "min_coverage": (0.3,),
+    "min_similarity": (0.86,),
 }
 
 
@@ -94,18 +98,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         questions, _, home = spec.partition("=")
         runs.append((Path(questions).stem, *cases(Path(questions), Path(home))))
     rows = []
-    for rank, unmeasured, min_coverage, min_similarity in itertools.product(*GRID.values()):
-        scoring = Scoring(rank=rank, unmeasured=unmeasured)
-        thresholds = Thresholds(min_coverage, min_similarity)
+    for values in itertools.product(*GRID.values()):
+        params = dict(zip(GRID, values, strict=True))
+        scoring = Scoring(rank=params["rank"], unmeasured=params["unmeasured"], follow=params["follow"],
+                          fact_chars=int(params["fact_chars"]), tie=params["tie"], ties=int(params["ties"]))
+        thresholds = Thresholds(params["min_coverage"], params["min_similarity"])
         figures = [score(run, texts, scoring, thresholds) for _, run, texts in runs]
         objective = sum(a + r - 2 * f for a, r, f in figures) / len(figures)
-        rows.append((objective, (rank, unmeasured, min_coverage, min_similarity), figures))
+        rows.append((objective, values, figures))
     rows.sort(key=lambda row: -row[0])
     names = "  ".join(f"{name}: acc refused false" for name, _, _ in runs)
-    print(f"objective  rank unmeasured min_cov min_sim   {names}")
-    for objective, params, figures in rows[: args.top]:
+    print(f"objective  {' '.join(GRID)}   {names}")
+    for objective, values, figures in rows[: args.top]:
         cells = "  ".join(f"{a:.3f} {r:.2f} {f:.3f}" for a, r, f in figures)
-        print(f"{objective:.3f}      {params[0]:<4} {params[1]:<10} {params[2]:<7} {params[3]:<7}   {cells}")
+        print(f"{objective:.3f}      {' '.join(str(v) for v in values)}   {cells}")
     return 0
 
 

@@ -99,6 +99,8 @@ def select(evidence: Evidence, budget: Budget | None = None, scoring: Scoring = 
     """
     question = evidence.question
     budget = budget or _budget(question, scoring)
+    if question.kind == "write":
+        return draft_units(evidence, budget, scoring)
     candidates = [
         u
         for u in evidence.units
@@ -154,6 +156,42 @@ def select(evidence: Evidence, budget: Budget | None = None, scoring: Scoring = 
     if question.kind == "fact" and chosen:
         chosen = _ties(chosen, candidates, evidence, budget, scoring)
     return _supply(chosen, candidates, evidence, budget, scoring)
+
+
+def draft_units(evidence: Evidence, budget: Budget, scoring: Scoring = SCORING) -> list[Unit]:
+    """The sentences a piece of writing is made of: on topic (a unit covers at least
+    ``Scoring.follow`` of what the best one covers, in its own words), figures first, the
+    retriever's order next, until the length is used; a sentence saying much the same as one
+    already taken (most of its character pairs) is left out."""
+    question = evidence.question
+    candidates = [u for u in evidence.units if not u.instruction and not u.heading and not u.label]
+    if not candidates:
+        return []
+
+    def score(unit: Unit) -> float:
+        return _gain(unit, question, set(), evidence.superseded, scoring, first=True)
+
+    ranked = sorted(candidates, key=score, reverse=True)
+    best = question.coverage(ranked[0].own)
+    out: list[Unit] = []
+    used = 0
+    for unit in ranked:
+        if len(out) >= budget.units:
+            break
+        if out and question.coverage(unit.own) < scoring.follow * best:
+            continue
+        size = _length(unit, question)
+        if (out and used + size > budget.chars) or any(_overlaps(unit, u) or _repeats(unit, u) for u in out):
+            continue
+        out.append(unit)
+        used += size
+    return out
+
+
+def _repeats(a: Unit, b: Unit) -> bool:
+    pairs = {a.text[i : i + 2] for i in range(len(a.text) - 1)}
+    other = {b.text[i : i + 2] for i in range(len(b.text) - 1)}
+    return bool(pairs) and len(pairs & other) >= 0.6 * min(len(pairs), len(other) or 1)
 
 
 def _ties(chosen: list[Unit], candidates: list[Unit], evidence: Evidence, budget: Budget, scoring: Scoring) -> list[Unit]:

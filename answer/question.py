@@ -28,7 +28,7 @@ from dataclasses import dataclass, field, replace
 from functools import cache
 from typing import Any, Literal, Protocol
 
-from answer.verify import length_limit
+from answer.verify import LENGTH_LIMIT, length_limit
 
 QuestionKind = Literal["fact", "list", "write"]
 Measure = Literal["money", "time", "ratio", "people"]
@@ -242,6 +242,9 @@ def analyse(
         parts = tuple({**part, TIME_TERM: top} if _WHEN.search(raw) else part for part, raw in zip(parts, raw_parts, strict=False))
     limit = length_limit(text)
     kind: QuestionKind = "write" if limit or _WRITE.search(text) else "list" if _LIST.search(text) else "fact"
+    if kind == "write" and earlier is None:
+        # a writing request retrieves for its topic, not for its instructions (口吻, 短讯, 200字)
+        query = topic_of(query)
     place = _PLACE_KIND.search(text)
     operation: Operation | None = "difference" if _DIFFERENCE.search(text) else "sum" if _SUM.search(text) else None
     question = Question(
@@ -297,6 +300,13 @@ def follow(question: Question, earlier: Question) -> Question:
         enumerates=question.enumerates or earlier.enumerates,
         when=question.when or earlier.when,
     )
+
+
+def topic_of(request: str) -> str:
+    """What a writing request is about: its words without the stoplist's (instructions, genres,
+    lengths, question words), in order (「用宣传稿的口吻写一段…情况，150字左右」 → 「…情况」)."""
+    kept = [w for w in words_of(LENGTH_LIMIT.sub("", request)) if w not in STOPLIST and re.search(r"[\w]", w)]
+    return "".join(kept) or request
 
 
 def family(title: str) -> str:

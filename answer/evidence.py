@@ -309,7 +309,8 @@ def build_units(
                         chunk=chunk,
                         numbers=len(figures_of(sentence)),
                         instruction=bool(_INSTRUCTION.search(sentence)),
-                        heading=(is_heading(sentence) or _is_heading_line(sentence, heads.get(s))) and not _states_figure(sentence),
+                        heading=(is_heading(sentence) or _is_heading_line(sentence, heads.get(s)))
+                        and not _states_figure(sentence),
                         words=f"{sentence}\n{words}",
                         preamble=s < doc.body_start,
                         article=article if article is not None and article[0] != s else None,

@@ -239,7 +239,9 @@ def analyse(
         # 「一年中什么时候考核」 asks for a time: a sentence stating one (每学年末, 3月) answers it
         top = max(weights.values(), default=1.0)
         weights = {**weights, TIME_TERM: top}
-        parts = tuple({**part, TIME_TERM: top} if _WHEN.search(raw) else part for part, raw in zip(parts, raw_parts, strict=False))
+        parts = tuple(
+            {**part, TIME_TERM: top} if _WHEN.search(raw) else part for part, raw in zip(parts, raw_parts, strict=False)
+        )
     limit = length_limit(text)
     kind: QuestionKind = "write" if limit or _WRITE.search(text) else "list" if _LIST.search(text) else "fact"
     if kind == "write" and earlier is None:

@@ -13,7 +13,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -33,15 +33,8 @@ from index.docstore import StoredDocument
 from index.hybrid import Filters, ScoredChunk
 from index.indexer import Index, UpdateReport
 from ingest.errors import ZhikuError
-from ingest.load import SUPPORTED_SUFFIXES, load_file
+from ingest.load import collect_files, load_file
 from ingest.pipeline import IngestResult, ingest_file
-
-# Office and image formats we recognise but cannot read: reported as failures in a folder walk,
-# while unrelated files (NOTICE, .json, ...) are ignored.
-_KNOWN_DOCUMENT_SUFFIXES = {
-    ".doc", ".wps", ".rtf", ".xls", ".xlsx", ".et", ".ppt", ".pptx", ".dps", ".odt",
-    ".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".gif", ".ofd", ".caj",
-}
 
 
 @dataclass
@@ -100,31 +93,6 @@ class IngestSummary:
         if self.ignored:
             lines.append(f"  (忽略 {self.ignored} 个非文档文件 ignored non-document files)")
         return "\n".join(lines)
-
-
-def collect_files(paths: Iterable[Path]) -> tuple[list[Path], list[Path], int]:
-    """Expand folders. Returns (readable files, unreadable document files, ignored count).
-
-    A file named explicitly is always attempted, so its error is reported.
-    """
-    files: list[Path] = []
-    bad: list[Path] = []
-    ignored = 0
-    for path in paths:
-        if not path.is_dir():
-            files.append(path)
-            continue
-        for child in sorted(path.rglob("*")):
-            if not child.is_file() or any(part.startswith(".") for part in child.relative_to(path).parts):
-                continue
-            suffix = child.suffix.lower()
-            if suffix in SUPPORTED_SUFFIXES:
-                files.append(child)
-            elif suffix in _KNOWN_DOCUMENT_SUFFIXES:
-                bad.append(child)
-            else:
-                ignored += 1
-    return files, bad, ignored
 
 
 def _progress(items: Sequence[Path], stream: TextIO) -> Iterable[Path]:
@@ -525,9 +493,7 @@ def run_model(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
 
 
 def run_serve(args: argparse.Namespace, settings: Settings) -> int:
-    from dataclasses import replace
-
-    from app.server import serve
+    from app.server import serve  # Gradio and uvicorn load only for `zhiku serve`, not every command
 
     overrides = {k: v for k, v in (("host", args.host), ("port", args.port)) if v is not None}
     serve(replace(settings, **overrides) if overrides else settings, corpus=None if args.no_corpus else Path(args.corpus))

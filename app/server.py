@@ -24,24 +24,21 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
+import uvicorn
 from fastapi import Depends, FastAPI, File, Request, UploadFile
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from app.api import Assistant
 from app.library import Library, UnknownDocumentError, UploadOutcome, too_large
+from app.service import ApiError, Service
+from app.services import make_chunker, open_index
 from app.settings import Settings
-from index.hybrid import Filters
+from app.ui import mount
 from ingest.errors import SettingsError, ZhikuError
+from ingest.load import collect_files
 
-MAX_QUESTION_CHARS = 2000
 MAX_UPLOAD_FILES = 20  # per request
-
-
-class ApiError(Exception):
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
 
 
 class AskRequest(BaseModel):
@@ -55,51 +52,6 @@ class DraftRequest(BaseModel):
     template: str = "案例"
     max_chars: int = 300
     documents: list[str] | None = None
-
-
-class Service:
-    """What the UI and the API share: one Assistant (answers) and one Library (writes)."""
-
-    def __init__(self, settings: Settings, assistant: Assistant | None = None) -> None:
-        self.settings = settings
-        self.assistant = assistant or Assistant(settings)
-        self.library = Library(settings, self.assistant.index)
-        self.exports = settings.home / "exports"
-
-    def warm_up(self) -> None:
-        """Load the embedder and the tokenizers before the first user waits for them."""
-        self.assistant.ask("职业教育")
-
-    def filters(self, doc_ids: Sequence[str] | None) -> Filters | None:
-        if not doc_ids:
-            return None
-        known = {d.doc_id for d in self.library.documents()}
-        unknown = [d for d in doc_ids if d not in known]
-        if unknown:
-            raise ApiError(400, f"资料库中没有这些文档 (unknown documents): {', '.join(unknown)}")
-        return Filters.of(doc_ids=set(doc_ids))
-
-    def ask(self, question: str, generator: str | None = None, documents: Sequence[str] | None = None) -> dict[str, Any]:
-        question = question.strip()
-        if not question:
-            raise ApiError(400, "问题为空 (the question is empty)")
-        if len(question) > MAX_QUESTION_CHARS:
-            raise ApiError(400, f"问题过长，上限 {MAX_QUESTION_CHARS} 字 (question too long)")
-        return self.assistant.ask(question, generator, self.filters(documents)).to_dict()
-
-    def draft(self, topic: str, template: str, max_chars: int, documents: Sequence[str] | None = None) -> dict[str, Any]:
-        if not topic.strip():
-            raise ApiError(400, "写作主题为空 (the topic is empty)")
-        if template not in self.assistant.drafter.templates:
-            names = "、".join(self.assistant.drafter.templates)
-            raise ApiError(400, f"没有模板 {template} (unknown template); 可用 (available): {names}")
-        if not 50 <= max_chars <= 5000:
-            raise ApiError(400, f"篇幅应在 50 到 5000 字之间 (max_chars must be 50..5000), got {max_chars}")
-        return self.assistant.draft(topic.strip(), template, max_chars, self.filters(documents)).to_dict()
-
-    def close(self) -> None:
-        self.library.close()
-        self.assistant.close()
 
 
 def check_access(settings: Settings) -> None:
@@ -236,8 +188,6 @@ def _failure_status(outcomes: Sequence[UploadOutcome]) -> int:
 
 def build_app(settings: Settings, assistant: Assistant | None = None) -> tuple[FastAPI, Service]:
     """The whole server: API routes, then the Gradio UI at ``/``."""
-    from app.ui import mount
-
     check_access(settings)
     service = Service(settings, assistant)
     app = mount(create_api(service), service)
@@ -246,8 +196,6 @@ def build_app(settings: Settings, assistant: Assistant | None = None) -> tuple[F
 
 def serve(settings: Settings, corpus: Path | None = None) -> None:
     """Index ``corpus`` when the library is empty, then serve until interrupted."""
-    import uvicorn
-
     check_access(settings)
     if corpus is not None:
         ensure_corpus(settings, corpus)
@@ -262,9 +210,6 @@ def serve(settings: Settings, corpus: Path | None = None) -> None:
 
 def ensure_corpus(settings: Settings, corpus: Path) -> None:
     """The first start: index the bundled corpus when nothing is indexed yet."""
-    from app.cli import collect_files
-    from app.services import make_chunker, open_index
-
     index = open_index(settings)
     try:
         if index.documents() or not corpus.is_dir():

@@ -17,7 +17,7 @@ import tempfile
 import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import gradio as gr
 from fastapi import FastAPI
@@ -26,9 +26,7 @@ from answer.records import Answer, Citation
 from answer.verify import MARKER, answer_sentences
 from app.export import export
 from app.library import safe_name
-
-if TYPE_CHECKING:
-    from app.server import Service
+from app.service import Service
 
 CONTEXT_CHARS = 160  # document text shown either side of a quote in the source panel
 MAX_TURNS_KEPT = 20  # earlier answers whose sources stay in the panel (hidden until clicked)

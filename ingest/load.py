@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 
 from ingest.errors import UnreadableDocumentError, UnsupportedFormatError
@@ -127,3 +128,36 @@ def load_file(path: Path) -> LoadedFile:
     from ingest.text import load_text
 
     return load_text(path)
+
+
+# Office and image formats we recognise but cannot read: reported as failures in a folder walk,
+# while unrelated files (NOTICE, .json, ...) are ignored.
+KNOWN_DOCUMENT_SUFFIXES = {
+    ".doc", ".wps", ".rtf", ".xls", ".xlsx", ".et", ".ppt", ".pptx", ".dps", ".odt",
+    ".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".gif", ".ofd", ".caj",
+}
+
+
+def collect_files(paths: Iterable[Path]) -> tuple[list[Path], list[Path], int]:
+    """Expand folders. Returns (readable files, unreadable document files, ignored count).
+
+    A file named explicitly is always attempted, so its error is reported.
+    """
+    files: list[Path] = []
+    bad: list[Path] = []
+    ignored = 0
+    for path in paths:
+        if not path.is_dir():
+            files.append(path)
+            continue
+        for child in sorted(path.rglob("*")):
+            if not child.is_file() or any(part.startswith(".") for part in child.relative_to(path).parts):
+                continue
+            suffix = child.suffix.lower()
+            if suffix in SUPPORTED_SUFFIXES:
+                files.append(child)
+            elif suffix in KNOWN_DOCUMENT_SUFFIXES:
+                bad.append(child)
+            else:
+                ignored += 1
+    return files, bad, ignored

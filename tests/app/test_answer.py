@@ -11,7 +11,7 @@ import docx
 import pytest
 
 from answer.compose import Claim, Span, assemble
-from answer.generate import claims_from_reply
+from answer.composers import claims_from_reply
 from answer.records import Answer
 from answer.verify import answer_sentences, markers
 from app.api import Assistant

@@ -234,7 +234,7 @@ def test_the_app_ingests_only_files_it_received(served: tuple[TestClient, Settin
     """A client may name any path in a Gradio request: only files in Gradio's upload folder are taken."""
     import gradio as gr
 
-    from app.server import Service
+    from app.service import Service
     from app.ui import build_ui
 
     client, settings = served

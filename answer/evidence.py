@@ -29,7 +29,7 @@ from ingest.tables import TOTAL_LABEL
 
 Section = tuple[tuple[str, ...], int, int]
 
-COVER_CHARS = 400
+COVER_CHARS = 200
 _YEAR_OF = re.compile(r"(?<!\d)(?:19|20)\d{2}(?:\s*(?:年度?|届|级|学年))?(?!\d)")
 _REFERENCE = re.compile(
     r"第[一二三四五六七八九十百零〇两\d]+[条章节款项编]|^\s*\d+(?:[.．]\d+)+|^\s*[（(]?[一二三四五六七八九十\d]+[）)、.．]"
@@ -75,9 +75,11 @@ class DocView:
 
     @cached_property
     def cover(self) -> str:
-        """The head of the first page: where a report names its school and year (its metadata
-        when the title is incomplete)."""
-        return self.text[:COVER_CHARS]
+        """The head of the first page, up to its first full stop: where a report names its school
+        and year (its metadata when the title is incomplete), before the body begins."""
+        head = self.text[:COVER_CHARS]
+        stop = head.find("。")
+        return head[:stop] if stop >= 0 else head
 
     @cached_property
     def subjects(self) -> str:
@@ -280,7 +282,7 @@ def build_units(
                     seen.update((doc.doc_id, s, e) for s, e in split_sentences(text, a_start, a_end))
                     article_text = text[a_start:a_end]
                     chunk = next((c for c in text_chunks if c.start <= a_start < c.end), passage.chunk)
-                    own = frozenset(vocabulary.terms(article_text))
+                    own = frozenset(vocabulary.terms(article_text)) | _time_term(article_text)
                     context, words = around(doc, chunk)
                     units.append(
                         Unit(rank, doc.doc_id, a_start, a_end, article_text, own | context, chunk, own=own,
@@ -294,8 +296,7 @@ def build_units(
                 sentence = text[s:e]
                 chunk = next((c for c in text_chunks if c.start <= s < c.end), passage.chunk)
                 article = doc.article_at(s)
-                time_term = frozenset({TIME_TERM}) if _TIME.search(sentence) else frozenset()
-                own = frozenset(vocabulary.terms(sentence)) | time_term
+                own = frozenset(vocabulary.terms(sentence)) | _time_term(sentence)
                 context, words = around(doc, chunk)
                 units.append(
                     Unit(
@@ -334,6 +335,11 @@ def focus_weights(question: Question, units: Sequence[Unit]) -> Question:
     weights = {t: w * factor[t] for t, w in question.weights.items()}
     parts = tuple({t: w * factor.get(t, 1.0) for t, w in part.items()} for part in question.parts)
     return replace(question, weights=weights, parts=parts)
+
+
+def _time_term(text: str) -> frozenset[str]:
+    """The time pseudo-term when ``text`` states a time (每学年末, 3月, 每学期)."""
+    return frozenset({TIME_TERM}) if _TIME.search(text) else frozenset()
 
 
 def superseded(docs: Sequence[DocView], titles: Iterable[str]) -> frozenset[str]:

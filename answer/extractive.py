@@ -188,6 +188,28 @@ def draft_units(evidence: Evidence, budget: Budget, scoring: Scoring = SCORING) 
     return out
 
 
+def _names_row(unit: Unit, question: Question) -> bool:
+    """Whether the question names the row: a row is about its most specific label (the last label
+    cell: the 专业 under its 学院)."""
+    assert unit.row is not None
+    if not unit.row.labels:
+        return False
+    label = re.sub(r"^(?:其中)?[:：\s]*|[\s（(].*$", "", unit.row.labels[-1][1])
+    core = re.sub(r"(?<=..)[省市县区]$", "", label)
+    if core and core in question.text:
+        return True
+    # or the question says most of it in one word (电子商务 of 电子商务专业), not just a shared part (校区)
+    return any(t in label and len(t) >= 0.75 * len(label) for t in question.terms)
+
+
+def _says_years(unit: Unit, question: Question) -> bool:
+    """Whether ``unit`` (its text, a row's caption and headers, its headings) says every year asked."""
+    if not question.years:
+        return True
+    said = " ".join([unit.text, *unit.chunk.section_path, *([unit.row.caption, *unit.row.headers] if unit.row else [])])
+    return all(y in said for y in question.years)
+
+
 def _repeats(a: Unit, b: Unit) -> bool:
     pairs = {a.text[i : i + 2] for i in range(len(a.text) - 1)}
     other = {b.text[i : i + 2] for i in range(len(b.text) - 1)}
@@ -205,7 +227,19 @@ def _ties(chosen: list[Unit], candidates: list[Unit], evidence: Evidence, budget
     best = score(chosen[0])
     out = list(chosen)
     used = sum(_length(u, question) for u in out)
-    close = sorted((u for u in candidates if u not in out and score(u) >= scoring.tie * best), key=score, reverse=True)
+    named_row = chosen[0].row is not None and _names_row(chosen[0], question)
+    close = sorted(
+        (
+            u
+            for u in candidates
+            if u not in out
+            and score(u) >= scoring.tie * best
+            and _says_years(u, question)
+            and not (named_row and u.row is not None and not _names_row(u, question))  # 北校区 asked: not 南校区
+        ),
+        key=score,
+        reverse=True,
+    )
     for unit in close[: scoring.ties]:
         size = _length(unit, question)
         if any(_overlaps(unit, u) for u in out) or used + size > budget.chars:
@@ -331,11 +365,8 @@ def prior_of(unit: Unit, question: Question, superseded: frozenset[str], scoring
     prior = 1.0
     if unit.doc_id in superseded and not question.old_version and not any(y in unit.words for y in question.years):
         prior *= SUPERSEDED_PRIOR
-    if unit.row is not None and not unit.row.is_total and unit.row.labels:
-        # a row is about its most specific label (the last label cell: 专业 under 学院)
-        specific = unit.row.labels[-1][1]
-        if not any(t in specific for t in question.terms):
-            prior *= PART_ROW_PRIOR
+    if unit.row is not None and not unit.row.is_total and unit.row.labels and not _names_row(unit, question):
+        prior *= PART_ROW_PRIOR
     if question.ordinals:
         said = {ordinal(o) for o in question.ordinals}
         if said & {ordinal(p) for p in unit.chunk.section_path}:

@@ -45,6 +45,9 @@ class AskRequest(BaseModel):
     question: str = Field(description="问题 the question")
     generator: str | None = Field(default=None, description="extractive | quote | llama-cpp | openai")
     documents: list[str] | None = Field(default=None, description="只依据这些文档 doc ids to answer from")
+    history: list[str] | None = Field(
+        default=None, description="同一对话中之前的问题（由早到晚）earlier questions of the conversation, oldest first"
+    )
 
 
 class DraftRequest(BaseModel):
@@ -125,7 +128,7 @@ def create_api(service: Service) -> FastAPI:
 
     @api.post("/api/ask", dependencies=guarded)
     def ask(body: AskRequest) -> dict[str, Any]:
-        return service.ask(body.question, body.generator, body.documents)
+        return service.ask(body.question, body.generator, body.documents, body.history or ())
 
     @api.post("/api/draft", dependencies=guarded)
     def draft(body: DraftRequest) -> dict[str, Any]:

@@ -46,13 +46,21 @@ class Service:
             raise ApiError(400, f"资料库中没有这些文档 (unknown documents): {', '.join(unknown)}")
         return Filters.of(doc_ids=set(doc_ids))
 
-    def ask(self, question: str, generator: str | None = None, documents: Sequence[str] | None = None) -> dict[str, Any]:
+    def ask(
+        self,
+        question: str,
+        generator: str | None = None,
+        documents: Sequence[str] | None = None,
+        history: Sequence[str] = (),
+    ) -> dict[str, Any]:
+        """``history``: the conversation's earlier questions, oldest first (the last ``MAX_HISTORY`` count)."""
         question = question.strip()
         if not question:
             raise ApiError(400, "问题为空 (the question is empty)")
         if len(question) > MAX_QUESTION_CHARS:
             raise ApiError(400, f"问题过长，上限 {MAX_QUESTION_CHARS} 字 (question too long)")
-        return self.assistant.ask(question, generator, self.filters(documents)).to_dict()
+        earlier = [h.strip()[:MAX_QUESTION_CHARS] for h in history if h.strip()][-MAX_HISTORY:]
+        return self.assistant.ask(question, generator, self.filters(documents), history=earlier).to_dict()
 
     def draft(self, topic: str, template: str, max_chars: int, documents: Sequence[str] | None = None) -> dict[str, Any]:
         if not topic.strip():

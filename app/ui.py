@@ -27,16 +27,11 @@ from answer.verify import MARKER, answer_sentences
 from app.export import export
 from app.library import safe_name
 from app.service import Service
+from app.services import COMPOSERS
 
 CONTEXT_CHARS = 160  # document text shown either side of a quote in the source panel
 MAX_TURNS_KEPT = 20  # earlier answers whose sources stay in the panel (hidden until clicked)
 EXPORTS_KEPT_SECONDS = 86400  # drafts exported for download are removed after a day
-GENERATOR_LABELS = {
-    "extractive": "抽取式（离线，默认）extractive",
-    "quote": "原文摘录 quote",
-    "llama-cpp": "本地模型 llama.cpp",
-    "openai": "在线模型 OpenAI 兼容",
-}
 
 CSS = """
 .zk-src { display: none; border-left: 3px solid #c0392b; padding: 4px 10px; margin: 6px 0; }
@@ -157,20 +152,13 @@ def _documents_table(service: Service) -> list[list[Any]]:
 
 
 def _generators(service: Service) -> list[tuple[str, str]]:
-    available = ["extractive", "quote"]
+    """The composers these settings offer (``app.services.COMPOSERS``), the default first if missing."""
     settings = service.settings
-    if settings.llm_base_url:
-        available.append("openai")
-    try:
-        import llama_cpp  # noqa: F401
-
-        available.append("llama-cpp")
-    except ImportError:
-        pass
+    available = [name for name, spec in COMPOSERS.items() if spec.available(settings)]
     default = service.assistant.default_generator
     if default not in available:
         available.insert(0, default)
-    return [(GENERATOR_LABELS.get(name, name), name) for name in available]
+    return [(COMPOSERS[name].label if name in COMPOSERS else name, name) for name in available]
 
 
 def build_ui(service: Service) -> gr.Blocks:
@@ -243,8 +231,9 @@ def build_ui(service: Service) -> gr.Blocks:
             history = [*history, {"role": "user", "content": text}, {"role": "assistant", "content": waiting}]
             yield history, "", gr.update(), earlier
             turn = str(next(turns))
+            asked = [m["content"] for m in history[:-2] if m.get("role") == "user" and isinstance(m.get("content"), str)]
             try:
-                answer = Answer.from_dict(service.ask(text, name, doc_ids))
+                answer = Answer.from_dict(service.ask(text, name, doc_ids, history=asked))
             except Exception as error:  # shown to the user, never a broken chat
                 history[-1] = {"role": "assistant", "content": f"出错了：{_escape(str(error))}"}
                 yield history, "", gr.update(), earlier

@@ -129,6 +129,13 @@ def supported(mention: Mention, said: str, question: Question) -> bool:
     if any(form and len(form) >= 2 and fold(form) in said for form in forms):
         return True
     words = _words(mention.text)
+    if len(words) > 1 and is_place(words[0]) and mention.kind != "place":
+        # a name qualified by a place (宁波 中职学校): the place and the rest are each said
+        place = Mention(words[0], "place", words[0], (words[0],))
+        rest_text = mention.text[len(words[0]) :]
+        rest = Mention(rest_text, mention.kind, mention.core[len(words[0]) :], (rest_text,))
+        if supported(place, said, question) and supported(rest, said, question):
+            return True
     for i in range(1, len(words)):
         head, tail = "".join(words[:i]), "".join(words[i:])
         # a chain is a school and one of its units: the head names a school, the tail a unit of it

@@ -18,6 +18,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from functools import cached_property
+from pathlib import PurePath
 
 from answer.question import KIND_WORD, TIME_TERM, Question, Vocabulary, family
 from answer.verify import number_forms
@@ -72,6 +73,12 @@ class DocView:
     def family(self) -> str:
         """The title without its version date: versions of one regulation share it."""
         return family(self.title)
+
+    @cached_property
+    def file_name(self) -> str:
+        """The file's name without its suffix, its separators as spaces: often the only place a
+        report names its school (「广东建设职业技术学院_教学成果奖_成果总结报告」)."""
+        return re.sub(r"[_\-—\s]+", " ", PurePath(self.source).stem) if self.source else ""
 
     @cached_property
     def cover(self) -> str:
@@ -216,7 +223,9 @@ def build_units(
         key = (doc.doc_id, chunk.section_path, hash(extra))
         if key not in context_cache:
             facts = " ".join(doc.text[s:e] for _, s, e in doc.facts)
-            words = " ".join((doc.title, doc.subjects, facts, *chunk.section_path, *doc.headings_at(chunk.start), extra))
+            words = " ".join(
+                (doc.title, doc.file_name, doc.subjects, facts, *chunk.section_path, *doc.headings_at(chunk.start), extra)
+            )
             context_cache[key] = (frozenset(vocabulary.terms(words)), f"{words}\n{doc.cover}")
         return context_cache[key]
 

@@ -107,6 +107,7 @@ _MEASURES: tuple[tuple[Measure, re.Pattern[str]], ...] = (
     ("people", re.compile(r"(?:多少|几)个?(?:人|名|位|学生|教师|老师|毕业生|职工|员工|新生|学员|研究生|本科生)")),
 )
 _OLD_VERSION = re.compile(r"旧版|老版|原版|原来|以前|过去|之前|修订前|修改前|原条例|原办法|老条例|旧条例|当年")
+_LEADING_FUNCTION_CHARS = "来去在到从是和与及对向给被把让跟同"
 _CURRENT_VERSION = re.compile(r"现在|现行|目前|最新|新版|如今|当前")
 _PLACE_KIND = re.compile(r"(?:哪个|哪一个|哪座|什么)(?:地级)?(市|省|县|区)")
 
@@ -363,6 +364,8 @@ def find_mentions(text: str) -> list[Mention]:
         while parts and _DEICTIC.fullmatch(parts[0][0]):
             parts.pop(0)
         name = _DEICTIC.sub("", "".join(w for w, _ in parts))
+        if kind != "document" and len(name) > 3 and name[0] in _LEADING_FUNCTION_CHARS:
+            name = name[1:]  # 来西职院: jieba glued a verb or preposition to the name
         core = name[: len(name) - len(kind_word)]
         if not core or name == kind_word or (kind == "document" and len(name) < 3):
             continue
@@ -379,8 +382,8 @@ def find_mentions(text: str) -> list[Mention]:
             if len(form) - len(kind_word) >= 2:
                 forms.append(form)
         mentions.append(Mention(name, kind, core if len(core) >= 2 else "", tuple(forms)))
-    for word, flag in words:
-        if flag in _PROPER_FLAGS and len(word) >= 2 and is_place(word) and not any(word in m.text for m in mentions):
+    for word, _ in words:
+        if is_place(word) and not any(word in m.text for m in mentions):
             mentions.append(Mention(word, "place", word, (word,)))
     return list({m.text: m for m in mentions}.values())
 
@@ -453,5 +456,16 @@ def _posseg() -> Any:
     return jieba.posseg.POSTokenizer(jieba.Tokenizer())
 
 
+_ADMINISTRATIVE = ("省", "市", "县", "区", "州", "自治区", "特别行政区")
+
+
 def is_place(word: str) -> bool:
-    return any(flag == "ns" and w == word for w, flag in _posseg().cut(word))
+    """An administrative place: a word that ends in 省/市/县/区/州, or that jieba's dictionary also
+    lists, as a place, with such an ending (河南 → 河南省, 宜昌 → 宜昌市, 澳门 → 澳门特别行政区).
+    jieba tags some everyday words as places (扎根, 上路); they have no such entry."""
+    if len(word) < 2:
+        return False
+    tags = _posseg().word_tag_tab
+    if word.endswith(_ADMINISTRATIVE) and len(word) >= 3:
+        return tags.get(word) == "ns" or all(flag == "ns" for _, flag in _posseg().cut(word))
+    return any(tags.get(word + suffix) == "ns" for suffix in _ADMINISTRATIVE)

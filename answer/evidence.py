@@ -393,7 +393,12 @@ def read_row(cells: RowCells) -> Row:
     labels: list[tuple[str, str]] = []
     figures: list[tuple[str, str]] = []
     label_headers: set[str] = set()
+    filled = [(col, v.strip()) for col, v in enumerate(cells.cells) if v.strip()]
+    # a row opening with a small integer and then its label is numbered (1 就业率 % 98.02): no figure
+    numbered = len(filled) >= 2 and re.fullmatch(r"\d{1,3}", filled[0][1]) is not None and not is_figure(filled[1][1])
     for col, value in enumerate(cells.cells):
+        if numbered and col == filled[0][0]:
+            continue
         header = cells.headers[col].strip() if col < len(cells.headers) else ""
         value = value.strip()
         if not value or value == header:

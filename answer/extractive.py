@@ -16,6 +16,7 @@ import itertools
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
+from decimal import Decimal
 
 from answer.answerability import fold, measures_stated, ordinal, states_asked_figure, supported
 from answer.compose import Claim, Composition, Span
@@ -65,7 +66,74 @@ class ExtractiveComposer:
     judged = True
 
     def compose(self, evidence: Evidence, chosen: Sequence[Unit]) -> Composition:
-        return Composition(tuple(claim for unit in order(chosen, evidence.question) for claim in render(unit, evidence)))
+        claims = [claim for unit in order(chosen, evidence.question) for claim in render(unit, evidence)]
+        if evidence.question.operation == "difference":
+            computed = difference(chosen, evidence)
+            if computed is not None:
+                claims.append(computed)
+        return Composition(tuple(claims))
+
+
+_FIGURE_WITH_UNIT = re.compile(r"(?<![\d.])(\d+(?:\.\d+)?)\s*(%|％|万元|亿元|元|万人|人次|人|个|家|项|门|天|日|年)")
+_STATED_CHANGE = re.compile(r"(?:上升|下降|增加|减少|提高|降低|增长|下滑|回落|相差)[^，。；\d]{0,6}\d")
+
+
+def difference(chosen: Sequence[Unit], evidence: Evidence) -> Claim | None:
+    """The difference a question asks for (下降了多少, 相差多少), computed from two cited figures of
+    the same kind and shown with its arithmetic (``answer.verify.COMPUTATION``), so that it can be
+    checked: the two figures of one row or sentence (a row's year columns first), else the
+    first figure of each of two units. None when a unit already states the change, or when no
+    two comparable figures are there."""
+    pairs: list[tuple[Unit, list[tuple[Decimal, str]]]] = [(u, _figures_with_units(u)) for u in chosen]
+    used: list[Unit] = []
+    values: list[tuple[Decimal, str]] = []
+    for unit, figures in pairs:
+        same = [f for f in figures if f[1] == figures[0][1]] if figures else []
+        if len(same) >= 2:
+            used, values = [unit], same[:2]
+            break
+    else:
+        firsts = [(u, f[0]) for u, f in pairs if f]
+        if len(firsts) >= 2 and firsts[0][1][1] == firsts[1][1][1]:
+            used, values = [firsts[0][0], firsts[1][0]], [firsts[0][1], firsts[1][1]]
+    if len(values) < 2 or any(_STATED_CHANGE.search(u.text) for u in used):
+        return None
+    (a, unit_a), (b, _) = values
+    high, low = max(a, b), min(a, b)
+    result = high - low
+    shown = "个百分点" if unit_a in ("%", "％") else unit_a
+    spans = tuple(span for u in used for claim in render(u, evidence) for span in claim.spans)
+    text = f"两者相差{_plain(result)}{shown}（计算：{_plain(high)}{unit_a} − {_plain(low)}{unit_a} = {_plain(result)}{shown}）"
+    return Claim(text, spans)
+
+
+def _figures_with_units(unit: Unit) -> list[tuple[Decimal, str]]:
+    """The figures of ``unit`` with their units, in order: a row's year columns when it has two or
+    more, else its figures; a sentence's figures written with a unit."""
+    if unit.row is not None:
+        figures = list(unit.row.figures)
+        by_year = [(h, v) for h, v in figures if _YEAR_HEADER.search(h)]
+        if len(by_year) >= 2:
+            figures = sorted(by_year, key=lambda hv: _YEAR_HEADER.search(hv[0]).group(0))  # type: ignore[union-attr]
+        unit_of_row = next((v for h, v in unit.row.labels if h in ("单位", "计量单位")), "")
+        out = []
+        for header, value in figures:
+            match = re.fullmatch(r"([-+]?\d[\d,]*(?:\.\d+)?)\s*(\S*)", value.strip())
+            if not match:
+                continue
+            in_header = _UNIT_IN_HEADER.search(header)
+            measure = match.group(2) or (in_header.group(1) if in_header else unit_of_row)
+            out.append((Decimal(match.group(1).replace(",", "")), measure))
+        return out
+    return [
+        (Decimal(m.group(1)), m.group(2))
+        for m in _FIGURE_WITH_UNIT.finditer(unit.text)
+        if not (m.group(2) == "年" and _YEAR_HEADER.fullmatch(m.group(1)))  # a year names a time, it measures nothing
+    ]
+
+
+def _plain(value: Decimal) -> str:
+    return format(value.normalize(), "f") if value != value.to_integral() else str(int(value))
 
 
 @dataclass(frozen=True)

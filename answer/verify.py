@@ -74,15 +74,43 @@ def number_forms(text: str) -> list[frozenset[Decimal]]:
     return out
 
 
+# a figure computed from cited ones, shown with its arithmetic: 「（计算：98.02% − 90.34% = 7.68个百分点）」
+COMPUTATION = re.compile(
+    r"计算[:：]\s*(?P<a>\d[\d,]*(?:\.\d+)?)\s*(?P<ua>[%％]?)\s*(?P<op>[−\-+＋])\s*"
+    r"(?P<b>\d[\d,]*(?:\.\d+)?)\s*(?P<ub>[%％]?)\s*=\s*(?P<c>\d[\d,]*(?:\.\d+)?)"
+)
+
+
+def checked_computations(sentence: str, available: set[Decimal]) -> list[Decimal]:
+    """The results of ``sentence``'s computations whose operands are grounded in ``available`` and
+    whose arithmetic is right (to the operands' decimals): such a result needs no quote of its
+    own, in the computation or elsewhere in the sentence, since the reader can redo the sum."""
+    results = []
+    folded = unicodedata.normalize("NFKC", MARKER.sub(" ", sentence))
+    for match in COMPUTATION.finditer(folded):
+        a, b, c = (Decimal(match.group(k).replace(",", "")) for k in ("a", "b", "c"))
+        if a not in available or b not in available:
+            continue
+        exact = a - b if match.group("op") in "−-" else a + b
+        places = max(-a.as_tuple().exponent, -b.as_tuple().exponent, 0)  # type: ignore[operator]
+        if abs(exact - c) <= Decimal(1).scaleb(-places) / 2:
+            results.append(c.normalize())
+    return results
+
+
 def ungrounded_numbers(sentence: str, quotes: list[str]) -> list[str]:
-    """Figures of ``sentence`` that appear in none of ``quotes`` (as written, the figure's text)."""
+    """Figures of ``sentence`` that appear in none of ``quotes`` (as written, the figure's text);
+    a checked computation's result (``checked_computations``) counts as grounded."""
     available: set[Decimal] = set()
     for quote in quotes:
         for values in number_forms(quote):
             available |= values
     folded = unicodedata.normalize("NFKC", MARKER.sub(" ", sentence))
+    computed = set(checked_computations(sentence, available))
     missing = []
     for match in _ARABIC.finditer(folded):
+        if set(number_forms(match.group(0))[0] if number_forms(match.group(0)) else ()) & computed:
+            continue
         figure = number_forms(match.group(0))
         if figure and not figure[0] & available:
             missing.append(match.group(0).strip())

@@ -34,6 +34,8 @@ from answer.verify import cn_value
 # close in meaning (cosine similarity of the e5 query and passage vectors)
 MIN_COVERAGE = 0.30
 MIN_SIMILARITY = 0.86
+ABOUT_SHARE = 0.5  # a unit stating the asked figure says at least this share of what the best unit says
+ABOUT_TOP = 3  # ... or one of the question's weightiest terms
 
 _ORDINAL = re.compile(r"第([一二三四五六七八九十百零〇两\d]+)([条章节款项])")
 _NUMERAL = r"(?:\d[\d,.]*|[零〇一二两三四五六七八九十百千万]+|半)"
@@ -77,8 +79,6 @@ def judge(evidence: Evidence, chosen: Sequence[Unit], thresholds: Thresholds = T
     if not chosen:
         return Verdict(False, "没有检索到相关段落", 0.0, similarity)
     relevance = max(question.coverage(u.terms) for u in chosen)
-    if relevance < thresholds.min_coverage and similarity < thresholds.min_similarity:
-        return Verdict(False, f"找到的段落只覆盖了问题要点的 {relevance:.0%}", relevance, similarity)
     said = fold("\n".join(u.words for u in chosen))
     from_named = any(u.doc_id in question.documents for u in chosen)
     missing = [
@@ -100,10 +100,13 @@ def judge(evidence: Evidence, chosen: Sequence[Unit], thresholds: Thresholds = T
     missing_ordinals = [o for o in question.ordinals if ordinal(o) not in articles]
     if missing_ordinals:
         return Verdict(False, f"资料中没有{'、'.join(missing_ordinals)}", relevance, similarity)
+    if relevance < thresholds.min_coverage and similarity < thresholds.min_similarity:
+        return Verdict(False, f"找到的段落只覆盖了问题要点的 {relevance:.0%}", relevance, similarity)
     if question.quantity and question.kind == "fact" and not question.when:
         if not any(_states_figure(u) for u in chosen):
             return Verdict(False, "资料中没有写明具体数字", relevance, similarity)
-        if question.measures and not any(states_asked_figure(u, question) for u in chosen):
+        best = max((question.coverage(u.own) for u in evidence.units), default=0.0)
+        if question.measures and not any(states_asked_figure(u, question, best) for u in chosen):
             return Verdict(False, "资料中没有写明具体数额", relevance, similarity)
     if question.place_kind and not _names_place(said, question.place_kind, question.text):
         return Verdict(False, f"资料中没有写明是哪个{question.place_kind}", relevance, similarity)
@@ -171,10 +174,16 @@ def measures_stated(unit: Unit, measures: Sequence[str]) -> bool:
     )
 
 
-def states_asked_figure(unit: Unit, question: Question) -> bool:
-    """``unit`` states the kind of figure the question asks for, about what it names: a unit
-    holding 「10人次」 does not answer 「电梯产业学院每年招多少学生」 unless it is about 电梯产业学院."""
+def states_asked_figure(unit: Unit, question: Question, best: float = 0.0) -> bool:
+    """``unit`` states the kind of figure the question asks for, about what it asks: it says, in
+    its own words or the sentence introducing it, one of the question's ``ABOUT_TOP`` weightiest terms or at least ``ABOUT_SHARE`` of what the best unit
+    of the evidence says (``best``), and it is about what the question names: 「每月300元的实习补贴」 does not answer 「培训费多少钱」,
+    a unit holding 「10人次」 does not answer 「电梯产业学院每年招多少学生」."""
     if not measures_stated(unit, question.measures[:1]):
+        return False
+    top = sorted(question.weights, key=question.weights.__getitem__, reverse=True)[:ABOUT_TOP]
+    about = unit.own | unit.lead  # a figure continues the sentence introducing it (…加权平均，即： S=…×40%)
+    if not set(top) & about and question.coverage(about) < ABOUT_SHARE * best:
         return False
     said = fold(unit.words)
     named = [m for m in question.mentions if m.kind in ("org", "major", "place")]

@@ -184,6 +184,7 @@ class Unit:
     preamble: bool = False  # in a regulation's preamble (revision history), not its body
     article: tuple[int, int] | None = None  # the number of the article holding it (第八条), when it does not start with it
     whole: bool = False  # a whole short article: quoted in full, never narrowed
+    lead: frozenset[str] = frozenset()  # the terms of the sentence just before it (what a formula or list continues)
 
     @property
     def is_row(self) -> bool:
@@ -298,7 +299,9 @@ def build_units(
                              numbers=len(figures_of(article_text)), whole=True, words=f"{article_text}\n{words}",
                              instruction=bool(_INSTRUCTION.search(article_text)))
                     )
+            lead: frozenset[str] = frozenset()
             for s, e in split_sentences(text, start, end):
+                before, lead = lead, frozenset(vocabulary.terms(text[s:e]))
                 if (doc.doc_id, s, e) in seen:
                     continue
                 seen.add((doc.doc_id, s, e))
@@ -324,6 +327,7 @@ def build_units(
                         words=f"{sentence}\n{words}",
                         preamble=s < doc.body_start,
                         article=article if article is not None and article[0] != s else None,
+                        lead=before,
                     )
                 )
     return units

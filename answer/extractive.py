@@ -266,8 +266,9 @@ def _names_row(unit: Unit, question: Question) -> bool:
     core = re.sub(r"(?<=..)[省市县区]$", "", label)
     if core and core in question.text:
         return True
-    # or the question says most of it in one word (电子商务 of 电子商务专业), not just a shared part (校区)
-    return any(t in label and len(t) >= 0.75 * len(label) for t in question.terms)
+    # or the question says most of it in one word (电子商务 of 电子商务专业), not just a shared part (校区);
+    # the question's own words: a follow-up names its row itself (「那西校区呢？」 after 东校区)
+    return any(t in label and len(t) >= 0.75 * len(label) and t in question.text for t in question.terms)
 
 
 def _says_years(unit: Unit, question: Question) -> bool:
@@ -334,8 +335,9 @@ def _supply(chosen: list[Unit], candidates: list[Unit], evidence: Evidence, budg
 
     first = score(chosen[0])
     needs: list[Callable[[Unit], bool]] = []
-    if question.quantity and question.measures and not any(states_asked_figure(u, question) for u in chosen):
-        needs.append(lambda u: states_asked_figure(u, question))
+    best_own = max((question.coverage(u.own) for u in evidence.units), default=0.0)
+    if question.quantity and question.measures and not any(states_asked_figure(u, question, best_own) for u in chosen):
+        needs.append(lambda u: states_asked_figure(u, question, best_own))
     said = fold("\n".join(u.words for u in chosen))
     for mention in question.mentions:
         if not supported(mention, said, question):

@@ -91,7 +91,9 @@ NAME_IN_TEXT = re.compile(
 _VERSION_DATE = re.compile(r"[（(]\s*(?:19|20)\d{2}[-－.年]\d{1,2}[-－.月]\d{1,2}日?\s*[)）]\s*$")
 _YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})(?!\d)")
 _ORDINAL = re.compile(r"第([一二三四五六七八九十百零〇两\d]+)([条章节款项])")
-_LIST = re.compile(r"哪些|哪几|列出|列举|包括什么|有什么|有几|几[个项条方种类大]|(?<!第)[两三四五六七八九十][个项条大种类方]")
+_LIST = re.compile(
+    r"哪些|哪几|列出|列举|包括什么|有什么|有几|几[个项条方种类大]|(?<![第一二三四五六七八九十百零〇两\d])[两三四五六七八九十][个项条大种类方]"
+)
 _WRITE = re.compile(r"写[一个份篇段则条]|起草|撰写|拟写|草拟|帮我写|[写拟]一?[段篇份个]|润色|改写|写成")
 _QUANTITY = re.compile(
     r"多少|几[个名人门项次所家批届天年月日周倍岁折分]|多[久长大高远重]|[占为达]?(?:比例|比率|百分之)|人数|数量|金额|总量|几成|几折"
@@ -107,6 +109,7 @@ _MEASURES: tuple[tuple[Measure, re.Pattern[str]], ...] = (
     ("people", re.compile(r"(?:多少|几)个?(?:人|名|位|学生|教师|老师|毕业生|职工|员工|新生|学员|研究生|本科生)")),
 )
 _OLD_VERSION = re.compile(r"旧版|老版|原版|原来|以前|过去|之前|修订前|修改前|原条例|原办法|老条例|旧条例|当年")
+_SHORT_KINDS = ("职院", "院", "校", "大")
 _LEADING_FUNCTION_CHARS = "来去在到从是和与及对向给被把让跟同"
 _CURRENT_VERSION = re.compile(r"现在|现行|目前|最新|新版|如今|当前")
 _PLACE_KIND = re.compile(r"(?:哪个|哪一个|哪座|什么)(?:地级)?(市|省|县|区)")
@@ -231,9 +234,12 @@ def analyse(
     terms = tuple(t for t in content_terms(weighed, vocabulary) if t not in scope) or content_terms(weighed, vocabulary)
     weights = _weights(terms, vocabulary)
     if earlier is not None:
-        # the follow-up's own words lead; the earlier question's words give the context
+        # the follow-up's own words lead; the earlier question's words give the context, except
+        # those naming the earlier item of the same kind (东校区 after 「那西校区呢？」: both …校区)
         own = set(content_terms(text, vocabulary))
-        weights = {t: w * (1.0 if t in own else FOLLOWUP_CONTEXT_WEIGHT) for t, w in weights.items()}
+        replaced = {t for t in weights if t not in own and any(_same_kind(t, o) for o in own)}
+        weights = {t: w * (1.0 if t in own else FOLLOWUP_CONTEXT_WEIGHT) for t, w in weights.items() if t not in replaced}
+        terms = tuple(t for t in terms if t not in replaced)
     raw_parts = [part for part in re.split(r"[？?；;。！!]", text) if len(part.strip()) >= 4]
     parts = tuple({t: weights[t] for t in content_terms(part, vocabulary) if t in weights} for part in raw_parts)
     if _WHEN.search(text):
@@ -284,6 +290,11 @@ def _weights(terms: Sequence[str], vocabulary: Vocabulary) -> dict[str, float]:
     weights = {t: (w if vocabulary.document_frequency(t) > 0 else median) for t, w in idf.items()}
     # one character alone says little in Chinese (办, 人, 交): it weighs half
     return {t: w * (SINGLE_CHARACTER_WEIGHT if len(t) == 1 and not t.isdigit() else 1.0) for t, w in weights.items()}
+
+
+def _same_kind(earlier: str, new: str) -> bool:
+    """Two different names of the same kind: they end in the same two characters (东校区, 西校区)."""
+    return earlier != new and len(earlier) >= 3 and len(new) >= 3 and earlier[-2:] == new[-2:]
 
 
 def follow(question: Question, earlier: Question) -> Question:
@@ -355,7 +366,7 @@ def find_mentions(text: str) -> list[Mention]:
                 before in STOPLIST
                 or not re.fullmatch(r"[\u4e00-\u9fff（）()]+", before)
                 or before_flag.startswith(("m", "p", "c", "u", "r", "x", "y", "e", "f", "q", "d"))
-                or (kind == "org" and before_flag.startswith("v") and before_flag != "vn")
+                or (kind == "org" and before_flag.startswith("v") and before_flag != "vn" and not _short_kind(parts))
                 or _KIND.search(before)
                 or sum(len(w) for w, _ in parts) + len(before) > 16
             ):
@@ -386,6 +397,12 @@ def find_mentions(text: str) -> list[Mention]:
         if is_place(word) and not any(word in m.text for m in mentions):
             mentions.append(Mention(word, "place", word, (word,)))
     return list({m.text: m for m in mentions}.values())
+
+
+def _short_kind(parts: list[tuple[str, str]]) -> bool:
+    """A name so far only a short kind word (职院): the word before it, whatever its part of speech,
+    is the rest of the short name (示范 职院, 清 职院)."""
+    return len(parts) == 1 and parts[0][0] in _SHORT_KINDS
 
 
 def resolve(mention: Mention, names: Sequence[str]) -> str | None:

@@ -362,11 +362,14 @@ def find_mentions(text: str) -> list[Mention]:
         )
         parts: list[tuple[str, str]] = [(word, flag)]
         for before, before_flag in reversed(words[:i]):
+            if _short_kind(parts) and before not in STOPLIST and re.fullmatch(r"[\u4e00-\u9fff]{1,4}", before):
+                parts.insert(0, (before, before_flag))  # 南 职院, 示范 职院: a short name's first part
+                continue
             if (
                 before in STOPLIST
                 or not re.fullmatch(r"[\u4e00-\u9fff（）()]+", before)
                 or before_flag.startswith(("m", "p", "c", "u", "r", "x", "y", "e", "f", "q", "d"))
-                or (kind == "org" and before_flag.startswith("v") and before_flag != "vn" and not _short_kind(parts))
+                or (kind == "org" and before_flag.startswith("v") and before_flag != "vn")
                 or _KIND.search(before)
                 or sum(len(w) for w, _ in parts) + len(before) > 16
             ):

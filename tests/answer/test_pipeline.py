@@ -1,0 +1,81 @@
+"""The answer pipeline end to end on a literal library: the right unit, versions, articles,
+follow-ups, computed differences, drafts, and grounding of every sentence."""
+
+from __future__ import annotations
+
+from answer.records import Answer
+from answer.verify import answer_sentences, markers, ungrounded_numbers
+from tests.answer.conftest import DOCUMENTS, Library
+
+
+def assert_grounded(answer: Answer) -> None:
+    """Every sentence cited; every figure of a sentence in the quotes it cites; quotes exact."""
+    assert not answer.refused and answer.citations
+    quotes = {c.n: c.quote for c in answer.citations}
+    for sentence in answer_sentences(answer.text):
+        cited = markers(sentence)
+        assert cited, sentence
+        assert not ungrounded_numbers(sentence, [quotes[n] for n in cited]), sentence
+    for citation in answer.citations:
+        source = next(text for name, text in DOCUMENTS.items() if citation.source.endswith(name))
+        assert citation.quote.replace("\t", "") in source.replace("\t", "")
+
+
+def test_the_total_row_answers_for_the_whole_school(library: Library) -> None:
+    """A question naming no part of a table gets the total row, not the first part row."""
+    answer = library.ask("学校一共实际录取了多少人？")
+    assert "2900" in answer.text and "1750" not in answer.text
+    assert_grounded(answer)
+
+
+def test_the_row_the_question_names_and_no_other(library: Library) -> None:
+    answer = library.ask("东校区报到率是多少？")
+    assert "96.10%" in answer.text and "93.80" not in answer.text
+
+
+def test_the_version_in_force_answers_unless_an_earlier_one_is_asked(library: Library) -> None:
+    current = library.ask("企业接收实习学生，每月补贴多少钱？")
+    assert "300元" in current.text and "200元" not in current.text
+    earlier = library.ask("2015年那版条例里，实习补贴每月多少钱？")
+    assert "200元" in earlier.text and "300元" not in earlier.text
+    assert_grounded(current)
+
+
+def test_the_article_a_question_points_to_is_quoted_whole(library: Library) -> None:
+    answer = library.ask("职业教育条例第五条是怎么规定的？")
+    assert answer.text.startswith("第五条") and "一个月" in answer.text
+    assert_grounded(answer)
+
+
+def test_a_duration_in_chinese_numerals_answers_how_long(library: Library) -> None:
+    answer = library.ask("教师去企业实践一年要多久？")
+    assert not answer.refused and "一个月" in answer.text
+
+
+def test_a_when_question_gets_the_date(library: Library) -> None:
+    answer = library.ask("职业教育条例什么时候开始施行？")
+    assert "2023年5月1日" in answer.text
+
+
+def test_a_difference_is_computed_from_the_cited_figures(library: Library) -> None:
+    answer = library.ask("就业率下降了多少？")
+    assert "计算：93.5% − 91.2% = 2.3个百分点" in answer.text
+    assert_grounded(answer)  # 2.3 is in no quote: its arithmetic is checked instead
+
+
+def test_a_follow_up_is_answered_in_the_context_of_the_earlier_question(library: Library) -> None:
+    answer = library.ask("那西校区呢？", history=("东校区报到率是多少？",))
+    assert "93.80%" in answer.text and "96.10" not in answer.text
+    assert answer.analysis["followup"]
+
+
+def test_a_writing_request_is_never_refused_for_its_instructions(library: Library) -> None:
+    answer = library.ask("用宣传稿的口吻写一段智能制造产业学院的简介，100字左右")
+    assert not answer.refused
+    assert "120人" in answer.text and "40%" in answer.text
+    assert_grounded(answer)
+
+
+def test_the_analysis_shows_the_names_and_their_library_names(library: Library) -> None:
+    answer = library.ask("示范职院东校区的报到率是多少？")
+    assert answer.analysis["aliases"] == {"示范职院": "示范职业技术学院"}

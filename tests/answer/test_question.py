@@ -1,0 +1,132 @@
+"""Question analysis on sentences written for these tests: names, short forms, stoplist, kinds."""
+
+from __future__ import annotations
+
+import pytest
+
+from answer.question import (
+    STOPLIST,
+    Mention,
+    analyse,
+    content_terms,
+    find_mentions,
+    is_followup,
+    is_place,
+    matches,
+    resolve,
+    resolve_all,
+    topic_of,
+)
+from index.lexical import LexicalIndex
+from index.tokenize import ChineseTokenizer
+
+
+@pytest.fixture(scope="module")
+def vocabulary() -> LexicalIndex:
+    lexical = LexicalIndex(ChineseTokenizer())
+    texts = [
+        "南京职业技术学院软件技术专业毕业生就业率为95.20%。",
+        "职业学校应当组织教师到企业实践。",
+        "学生实习补贴按照每人每月300元发放。",
+        "图书馆改造工程于2022年完成，新增座位800个。",
+    ]
+    lexical.add_many((f"c{i}", "d", "text", t) for i, t in enumerate(texts))
+    return lexical
+
+
+def texts(mentions: list[Mention]) -> list[str]:
+    return [m.text for m in mentions]
+
+
+def test_question_words_are_no_content(vocabulary: LexicalIndex) -> None:
+    """Principle: question words, asking verbs and deixis never count as what a question is about."""
+    terms = content_terms("请问一下，这些职业学校到底怎么办才好呢？", vocabulary)
+    assert "职业学校" in terms or "职业" in terms
+    assert not {"请问", "一下", "这些", "怎么办", "呢"} & set(terms)
+    assert {"怎么办", "多久", "哪几条", "口吻", "综述", "短讯", "简介"} <= STOPLIST
+
+
+def test_names_end_in_a_kind_word() -> None:
+    found = find_mentions("南京职业技术学院软件技术专业的就业率是多少？")
+    assert ("南京职业技术学院", "org") in [(m.text, m.kind) for m in found]
+    major = next(m for m in found if m.kind == "major")
+    assert major.text == "软件技术专业" and major.core == "软件技术"
+
+
+def test_a_kind_word_behind_a_function_word_names_nothing() -> None:
+    assert find_mentions("按规定应该怎么处理？") == []
+    assert find_mentions("有什么办法吗？") == []
+
+
+def test_a_document_named_with_leading_verbs_has_shorter_forms_but_keeps_its_place() -> None:
+    mention = next(m for m in find_mentions("提醒大家执行杭州市职业教育条例") if m.kind == "document")
+    assert "杭州市职业教育条例" in mention.forms
+    assert "职业教育条例" not in mention.forms  # the place in front is part of the name
+
+
+def test_everyday_words_jieba_tags_as_places_are_no_places() -> None:
+    """Principle: a place is an administrative name (jieba lists it with 省/市/县/区)."""
+    assert is_place("杭州") and is_place("江苏") and is_place("苏州市")
+    assert not is_place("扎根") and not is_place("上路") and not is_place("东部")
+    assert texts(find_mentions("老师扎根一线，车辆上路前要检查")) == []
+    assert texts(find_mentions("去杭州工作的毕业生有多少？")) == ["杭州"]
+
+
+@pytest.mark.parametrize(
+    ("short", "name"),
+    [("苏职院", "苏州职业技术学院"), ("高教法", "中华人民共和国高等教育法"), ("收养登记办法", "中国公民收养子女登记办法")],
+)
+def test_a_short_form_abbreviates_a_longer_name(short: str, name: str) -> None:
+    """Principle: a short form's characters appear in the name in order, starting at one of its words."""
+    assert matches(short, name)
+
+
+def test_a_short_form_does_not_match_another_place_or_school() -> None:
+    assert not matches("杭职院", "苏州职业技术学院")
+    assert not matches("广州市职业教育条例", "杭州市职业教育条例")
+    mention = Mention("苏职院", "org", "", ("苏职院",))
+    assert resolve(mention, ["苏州职业技术学院", "杭州职业技术学院"]) == "苏州职业技术学院"
+
+
+def test_a_place_narrows_the_titles_a_short_document_name_may_mean() -> None:
+    mention = Mention("职教条例", "document", "职教", ("职教条例",))
+    titles = ["浙江省职业教育条例", "江苏省职业教育条例"]
+    assert resolve_all(mention, titles) == titles
+    assert resolve_all(mention, titles, ["江苏"]) == ["江苏省职业教育条例"]
+
+
+def test_a_question_asks_for_a_kind_of_figure(vocabulary: LexicalIndex) -> None:
+    assert analyse("实习补贴一个月给多少钱？", vocabulary).measures == ("money",)
+    assert analyse("试用期要多久？", vocabulary).measures == ("time",)
+    assert analyse("本地生源占多大比例？", vocabulary).measures == ("ratio",)
+    assert analyse("今年招了多少学生？", vocabulary).measures == ("people",)
+    assert analyse("图书馆有什么规定？", vocabulary).measures == ()
+
+
+def test_kinds_of_question(vocabulary: LexicalIndex) -> None:
+    assert analyse("写一段图书馆改造的简介，200字左右", vocabulary).kind == "write"
+    assert analyse("学校有哪些实训基地？", vocabulary).kind == "list"
+    assert analyse("条例第三十条怎么规定的？", vocabulary).kind == "fact"  # an article number is not a list
+    assert analyse("就业率比去年下降了多少？", vocabulary).operation == "difference"
+
+
+def test_a_writing_request_retrieves_for_its_topic() -> None:
+    topic = topic_of("用新闻稿的口吻写一段图书馆改造工程的介绍，200字左右")
+    assert "图书馆" in topic and "改造" in topic
+    assert "口吻" not in topic and "200" not in topic and "介绍" not in topic
+
+
+def test_a_follow_up_keeps_what_the_earlier_question_was_about(vocabulary: LexicalIndex) -> None:
+    assert is_followup("那研究生呢？", vocabulary) and is_followup("第六条呢？", vocabulary)
+    assert not is_followup("南京职业技术学院软件技术专业的就业率是多少？", vocabulary)
+    question = analyse("那研究生呢？", vocabulary, history=["南京职业技术学院软件技术专业的就业率是多少？"])
+    assert "南京职业技术学院" in [m.text for m in question.mentions]
+    assert question.quantity and question.query.startswith("南京职业技术学院")
+
+
+def test_a_short_name_resolves_against_the_library_titles(vocabulary: LexicalIndex) -> None:
+    library = {"d1": "南京职业技术学院2022年质量报告", "d2": "中华人民共和国职业教育法（2022-04-20）"}
+    question = analyse("南职院的就业率是多少？职教法怎么说？", vocabulary, library)
+    assert question.aliases["南职院"] == "南京职业技术学院"
+    assert question.aliases["职教法"] == "中华人民共和国职业教育法"
+    assert question.documents == ("d2",)

@@ -175,10 +175,13 @@ def measures_stated(unit: Unit, measures: Sequence[str]) -> bool:
 
 
 def states_asked_figure(unit: Unit, question: Question, best: float = 0.0) -> bool:
-    """``unit`` states the kind of figure the question asks for, about what it asks: it says, in
-    its own words or the sentence introducing it, one of the question's ``ABOUT_TOP`` weightiest terms or at least ``ABOUT_SHARE`` of what the best unit
-    of the evidence says (``best``), and it is about what the question names: 「每月300元的实习补贴」 does not answer 「培训费多少钱」,
-    a unit holding 「10人次」 does not answer 「电梯产业学院每年招多少学生」."""
+    """``unit`` states the kind of figure the question asks for, about what it asks.
+
+    It says, in its own words or the sentence introducing it, one of the question's ``ABOUT_TOP``
+    weightiest terms or at least ``ABOUT_SHARE`` of what the best unit of the evidence says
+    (``best``); and it is about what the question names. 「每月300元的实习补贴」 does not answer
+    「培训费多少钱」; a unit holding 「10人次」 does not answer 「电梯产业学院每年招多少学生」.
+    """
     if not measures_stated(unit, question.measures[:1]):
         return False
     top = sorted(question.weights, key=question.weights.__getitem__, reverse=True)[:ABOUT_TOP]

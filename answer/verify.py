@@ -21,9 +21,14 @@ _SENTENCE = re.compile(r"[^。！？!?\n]+(?:[。！？!?]+[”’」』）)]*)?
 _ARABIC = re.compile(r"(?<![\d.])(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d+))?\s*(万|亿)?\s*(%|％)?")
 _CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
 _CN_UNITS = {"十": 10, "百": 100, "千": 1000}
-# Chinese numerals are taken as figures only before a measure word (三个阶段, 十个证书), never
-# inside words such as 一是 or 统一.
-_CN_NUMBER = re.compile(r"([零〇一二两三四五六七八九十百千]+)(?=[个名人项门所家次批届类条章节年倍岁种位])")
+_CN_MAGNITUDES = {"万": 10_000, "亿": 100_000_000}
+# Chinese numerals are taken as figures only before a measure word (三个阶段, 十个证书, 一万元,
+# 三十日, 六个月) or after 百分之 (百分之二十), never inside words such as 一是 or 统一.
+_CN_NUMBER = re.compile(
+    r"(?:(?<=百分之)|(?<=千分之))([零〇一二两三四五六七八九十百千][零〇一二两三四五六七八九十百千万亿]*)"
+    r"|(?<![\d.])([零〇一二两三四五六七八九十百千][零〇一二两三四五六七八九十百千万亿]*)"
+    r"(?=[个名人项门所家次批届类条章节年倍岁种位元日天周月]|小时|分钟|工作日)"
+)
 LENGTH_LIMIT = re.compile(r"(?:不超过|不多于|少于)\s*(\d+)\s*字|(\d+)\s*字\s*(以内|之内|以下|左右)")
 
 
@@ -37,6 +42,13 @@ def markers(sentence: str) -> tuple[int, ...]:
 
 
 def cn_value(numeral: str) -> int | None:
+    """The value of a Chinese numeral: 三十 = 30, 一万五千 = 15000, 二亿 = 200000000."""
+    for magnitude in ("亿", "万"):  # the largest first: 一亿二千万 = 一 亿 + 二千万
+        if magnitude in numeral:
+            head, _, tail = numeral.partition(magnitude)
+            high = cn_value(head) if head else 1
+            low = cn_value(tail) if tail else 0
+            return None if high is None or low is None else high * _CN_MAGNITUDES[magnitude] + low
     total, digit = 0, None
     for char in numeral:
         if char in _CN_DIGITS:
@@ -68,7 +80,7 @@ def number_forms(text: str) -> list[frozenset[Decimal]]:
             forms.add((value * (10_000 if scale == "万" else 100_000_000)).normalize())
         out.append(frozenset(forms))
     for match in _CN_NUMBER.finditer(folded):
-        cn = cn_value(match.group(1))
+        cn = cn_value(match.group(1) or match.group(2))
         if cn is not None:
             out.append(frozenset({Decimal(cn)}))
     return out
@@ -115,9 +127,10 @@ def ungrounded_numbers(sentence: str, quotes: list[str]) -> list[str]:
         if figure and not figure[0] & available:
             missing.append(match.group(0).strip())
     for match in _CN_NUMBER.finditer(folded):
-        value = cn_value(match.group(1))
+        numeral = match.group(1) or match.group(2)
+        value = cn_value(numeral)
         if value is not None and Decimal(value) not in available:
-            missing.append(match.group(1))
+            missing.append(numeral)
     return missing
 
 

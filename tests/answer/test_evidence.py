@@ -62,3 +62,14 @@ def test_a_computation_is_grounded_when_its_operands_are_cited_and_its_sum_is_ri
     assert ungrounded_numbers(sentence, quotes) == []
     assert ungrounded_numbers("两者相差2.4个百分点（计算：93.5% − 91.2% = 2.4个百分点）。", quotes) == ["2.4", "2.4"]
     assert checked_computations("（计算：93.5% − 90.0% = 3.5）", {Decimal("93.5")}) == []  # 90.0 is not cited
+
+
+def test_chinese_numerals_with_magnitudes_are_figures() -> None:
+    """「处一万元以上五万元以下的罚款」 states amounts; 「统一」「一是」 do not; 300万 stays 300万."""
+    from answer.verify import cn_value, number_forms
+
+    assert cn_value("一万五千") == 15000 and cn_value("一亿二千万") == 120_000_000
+    assert number_forms("处一万元以上五万元以下的罚款") == [frozenset({Decimal(10000)}), frozenset({Decimal(50000)})]
+    assert number_forms("百分之二十") == [frozenset({Decimal(20)})]
+    assert number_forms("统一规划，一是加强") == []
+    assert number_forms("300万元") == [frozenset({Decimal(300), Decimal(3_000_000)})]

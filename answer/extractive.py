@@ -264,7 +264,9 @@ def _names_row(unit: Unit, question: Question) -> bool:
         return False
     label = re.sub(r"^(?:其中)?[:：\s]*|[\s（(].*$", "", unit.row.labels[-1][1])
     core = re.sub(r"(?<=..)[省市县区]$", "", label)
-    if core and core in question.text:
+    # inside a name the question gives (工程管理 in 武工程管理学院) it names that, not this row
+    inside = [m.text for m in question.mentions if core in m.text and not m.text.startswith(core)]
+    if core and core in question.text and not inside:
         return True
     # or the question says most of it in one word (电子商务 of 电子商务专业), not just a shared part (校区);
     # the question's own words: a follow-up names its row itself (「那西校区呢？」 after 东校区)

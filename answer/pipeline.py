@@ -27,6 +27,8 @@ from index.hybrid import Filters, ScoredChunk
 from ingest.records import Chunk
 
 _ARTICLE = re.compile(r"^第[一二三四五六七八九十百零〇两\d]+条")
+_INTRODUCES_TABLE = re.compile(r"(?:如下表|见下表|下表所示|如表\s*[\d一二三四五六七八九十\-－. ]{0,8}所示)")
+INTRODUCED_ROWS = 80  # the most rows of a table a passage introducing it brings along
 
 
 class Retriever(Protocol):
@@ -105,6 +107,7 @@ class AnswerPipeline:
                 if d is not None}
         pointed = [p for doc_id in sorted(named) if doc_id in docs for p in article_passages(docs[doc_id], question)]
         passages = pointed + [p for p in passages if not any(_inside(p, q) for q in pointed)]
+        passages = with_introduced_tables(passages, docs)
         docs = {doc_id: view for doc_id, view in docs.items() if any(p.chunk.doc_id == doc_id for p in passages)}
         units = build_units(question, passages, docs, self.vocabulary)
         focused = focus_weights(question, units)
@@ -203,6 +206,32 @@ def article_passages(doc: DocView, question: Question) -> list[ScoredChunk]:
         first = covered[0]
         chunk = replace(first, start=first.start, end=covered[-1].end, text=doc.text[first.start : covered[-1].end])
         out.append(ScoredChunk(chunk, 1.0, doc.title, doc.source, covers=tuple(c.chunk_id for c in covered)))
+    return out
+
+
+def with_introduced_tables(passages: list[ScoredChunk], docs: dict[str, DocView]) -> list[ScoredChunk]:
+    """A passage introducing a table (「…如下表所示」) comes with the table's rows: the sentence says
+    what the table is about, the rows hold what it says."""
+    out: list[ScoredChunk] = []
+    for passage in passages:
+        out.append(passage)
+        doc = docs.get(passage.chunk.doc_id)
+        if doc is None or not _INTRODUCES_TABLE.search(passage.chunk.text[-60:]):
+            continue
+        following = [c for c in doc.chunks if c.start >= passage.chunk.end]
+        rows: list[Chunk] = []
+        for chunk in following[: INTRODUCED_ROWS + 2]:
+            if chunk.kind != "table_row":
+                if rows:
+                    break
+                continue  # a caption line between the sentence and the table
+            rows.append(chunk)
+        covered = {cid for p in out for cid in p.covers}
+        rows = [c for c in rows if c.chunk_id not in covered]
+        if rows:
+            first, last = rows[0], rows[-1]
+            span = replace(first, start=first.start, end=last.end, text=doc.text[first.start : last.end])
+            out.append(replace(passage, chunk=span, covers=tuple(c.chunk_id for c in rows)))
     return out
 
 

@@ -86,13 +86,13 @@ def judge(evidence: Evidence, chosen: Sequence[Unit], thresholds: Thresholds = T
         for m in question.mentions
         if not (m.kind == "document" and m.text in question.aliases and from_named) and not supported(m, said, question)
     ]
-    if missing:
+    if missing and not _answers_another_part(question, missing, chosen):
         return Verdict(False, f"资料中没有提到「{'、'.join(missing)}」", relevance, similarity)
     subject = set(question.terms) - set(question.years) - {"年", "年度", "届"}
     missing_years = [
         y for y in question.years if not any(y in u.words and (not subject or subject & u.terms) for u in chosen)
     ]
-    if missing_years:
+    if missing_years and not _answers_another_part(question, missing_years, chosen):
         return Verdict(False, f"资料中没有 {'、'.join(missing_years)} 年的相关内容", relevance, similarity)
     # an article the question points to must be there, in the document it names when it names one
     named = [u for u in chosen if u.doc_id in question.documents] if question.documents else list(chosen)
@@ -111,6 +111,23 @@ def judge(evidence: Evidence, chosen: Sequence[Unit], thresholds: Thresholds = T
     if question.place_kind and not _names_place(said, question.place_kind, question.text):
         return Verdict(False, f"资料中没有写明是哪个{question.place_kind}", relevance, similarity)
     return Verdict(True, "", relevance, similarity)
+
+
+def _answers_another_part(question: Question, missing: Sequence[str], chosen: Sequence[Unit]) -> bool:
+    """A question of several parts (「郴职院…？清职院…？」) whose missing names or years all sit in
+    some parts is still answered when another part, naming none of them, is covered by half: the answer gives
+    what the documents hold for that part."""
+    if len(question.part_texts) < 2:
+        return False
+    free = [i for i, part in enumerate(question.part_texts) if not any(name in part for name in missing)]
+    if len(free) == len(question.part_texts):
+        return False  # the names are in no single part: they belong to the whole question
+    terms = set().union(*(u.terms for u in chosen))
+    for i in free:
+        weights = question.parts[i] if i < len(question.parts) else {}
+        if weights and sum(w for t, w in weights.items() if t in terms) >= 0.5 * sum(weights.values()):
+            return True
+    return False
 
 
 def fold(text: str) -> str:

@@ -31,6 +31,8 @@ from ingest.tables import TOTAL_LABEL
 Section = tuple[tuple[str, ...], int, int]
 
 COVER_CHARS = 200
+# digits inside a name: 1+X, 5G, 3D打印, B2B
+_NAME_WITH_DIGITS = re.compile(r"\d+\s*[+＋]\s*[A-Za-z]+|[A-Za-z]+\d+[A-Za-z]*|\d+[A-Za-z]+")
 _YEAR_OF = re.compile(r"(?<!\d)(?:19|20)\d{2}(?:\s*(?:年度?|届|级|学年))?(?!\d)")
 _REFERENCE = re.compile(
     r"第[一二三四五六七八九十百零〇两\d]+[条章节款项编]|^\s*\d+(?:[.．]\d+)+|^\s*[（(]?[一二三四五六七八九十\d]+[）)、.．]"
@@ -423,9 +425,9 @@ def read_row(cells: RowCells) -> Row:
 
 def figures_of(text: str) -> list[frozenset[Decimal]]:
     """The quantities ``text`` states (numbers, amounts, shares, durations), not references to an
-    article or chapter (第三十三条), a list item's number ((二), 3.) or a year (2023届, 2020年),
-    which name something rather than measure it."""
-    return number_forms(_YEAR_OF.sub(" ", _REFERENCE.sub(" ", text)))
+    article or chapter (第三十三条), a list item's number ((二), 3.), a year (2023届, 2020年) or
+    digits inside a name (1+X, 5G), which name something rather than measure it."""
+    return number_forms(_NAME_WITH_DIGITS.sub(" ", _YEAR_OF.sub(" ", _REFERENCE.sub(" ", text))))
 
 
 def _states_figure(sentence: str) -> bool:

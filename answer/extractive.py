@@ -56,7 +56,8 @@ POINTED_ARTICLE_PRIOR = 2.0  # the article the question names (第九条)
 PREAMBLE_PRIOR = 0.3  # a regulation's revision history answers only questions about its history
 LENGTH_NORM, LENGTH_EXPONENT = 80, 0.3
 CONTEXT_SHARE = 0.5  # a question term only a unit's title or headings say counts this much
-SUPPLY_SHARE = 0.3  # a unit added for a requirement gains at least this share of the first pick
+SUPPLY_SHARE = 0.3
+REPEAT_SHARE = 0.5  # a draft's sentence that says no asked term the draft lacks counts this much  # a unit added for a requirement gains at least this share of the first pick
 
 
 class ExtractiveComposer:
@@ -229,8 +230,9 @@ def select(evidence: Evidence, budget: Budget | None = None, scoring: Scoring = 
 def draft_units(evidence: Evidence, budget: Budget, scoring: Scoring = SCORING) -> list[Unit]:
     """The sentences a piece of writing is made of: on topic (a unit covers at least
     ``Scoring.follow`` of what the best one covers, in its own words), figures first, the
-    retriever's order next, until the length is used; a sentence saying much the same as one
-    already taken (most of its character pairs) is left out."""
+    retriever's order next, one saying an asked term the draft lacks before one that does not,
+    until the length is used; a sentence saying much the same as one already taken (most of its
+    character pairs) is left out."""
     question = evidence.question
     candidates = [u for u in evidence.units if not u.instruction and not u.heading and not u.label]
     if not candidates:
@@ -239,19 +241,20 @@ def draft_units(evidence: Evidence, budget: Budget, scoring: Scoring = SCORING) 
     def score(unit: Unit) -> float:
         return _gain(unit, question, set(), evidence.superseded, scoring, first=True)
 
-    ranked = sorted(candidates, key=score, reverse=True)
-    best = question.coverage(ranked[0].own)
+    best = max(question.coverage(u.own) for u in candidates)
+    pool = [u for u in candidates if question.coverage(u.own) >= scoring.follow * best]
     out: list[Unit] = []
+    said: set[str] = set()
     used = 0
-    for unit in ranked:
-        if len(out) >= budget.units:
-            break
-        if out and question.coverage(unit.own) < scoring.follow * best:
-            continue
+    while pool and len(out) < budget.units:
+        # what the request asks for and the draft does not say yet comes first (「要用到A、B和C」)
+        unit = max(pool, key=lambda u: score(u) * (1.0 if (u.own & set(question.weights)) - said else REPEAT_SHARE))
+        pool.remove(unit)
         size = _length(unit, question)
         if (out and used + size > budget.chars) or any(_overlaps(unit, u) or _repeats(unit, u) for u in out):
             continue
         out.append(unit)
+        said |= unit.own
         used += size
     return out
 

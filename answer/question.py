@@ -60,6 +60,7 @@ _STOPLIST = """
     写 写一段 写一篇 写个 写份 起草 撰写 拟写 草拟 拟 润色 改写 口吻 语气 风格 名义 身份 角度 材料 稿 稿子 宣传稿
     新闻稿 发言稿 讲话稿 短讯 简讯 简介 综述 概述 小结 总结 汇报 报道 通讯 文案 段 一段 篇 一篇 字 字数 以内 之内 左右
     不超过 不多于 以下 要点 内容 情况 相关 有关 关于 方面 具体 具体地 大概 大约 一共 总共 共 都 各 各有 分别 各自 各是
+    用到 用上 写进 写入 包含 涉及 体现 突出 围绕 章节 段落 部分
     这 那 这个 那个 这些 那些 这种 那种 此 其 它 它们 他们 她们 我们 我 你 您 咱 咱们 大家 上面 以上 上述 前面 刚才 之前
     最后 还 还有 另外 以及 和 与 及 或 或者 还是 的 地 得 了 着 过 是 有 在 对 把 被 让 由 从 到 按 按照 根据 依据 依照
     要 会 能 可以 应该 应当 需要 需 得到 可 就 才 又 也 再 么样 一些 有些 有的 等 等等 呢 嘛 吧 哪些方面 一下子
@@ -67,6 +68,8 @@ _STOPLIST = """
     他 她 他的 她的 它的 自己 人家 别人 有人 谁的 啥 多大 多么 那么 这么 这样 那样 怎么样 么 嗯 哦
 """
 STOPLIST: frozenset[str] = frozenset(_STOPLIST.split())
+_ASKING = frozenset("哪 哪几 几 多少 多 第几 哪一".split())
+_MEASURE_WORDS = frozenset("个条项种类天年月日次名位批届所家门本份步点")
 
 # Kind words that end a name: what a thing is (an institution, a unit of one, a major, a
 # document). A name is the run of noun-like words that ends in one of them.
@@ -147,6 +150,7 @@ class Question:
     old_version: bool = False  # asks about an earlier version (旧版, 原来的)
     place_kind: str | None = None  # 市/省/县/区 when it asks which place
     parts: tuple[dict[str, float], ...] = ()  # term weights of each sub-question (split at ？；。)
+    part_texts: tuple[str, ...] = ()  # the sub-questions themselves
 
     @property
     def weight(self) -> float:
@@ -181,10 +185,13 @@ def content_terms(text: str, vocabulary: Vocabulary) -> tuple[str, ...]:
 
 
 def _is_stop_compound(term: str) -> bool:
-    """A token made only of stoplist words (哪几条 = 哪几 + 条 is not content either)."""
+    """A token made only of stoplist words (要不要 = 要 + 不要), or a question word and its
+    measure word (哪几条 = 哪几 + 条, 多少天 = 多少 + 天). 就业 (就 + 业) is no such token."""
     if len(term) < 2:
         return term in STOPLIST
-    return any(term[:i] in STOPLIST and (term[i:] in STOPLIST or len(term[i:]) == 1) for i in range(1, len(term)))
+    if any(term[:i] in STOPLIST and term[i:] in STOPLIST for i in range(1, len(term))):
+        return True
+    return term[:-1] in _ASKING and term[-1] in _MEASURE_WORDS
 
 
 def analyse(
@@ -277,6 +284,7 @@ def analyse(
         old_version=bool(_OLD_VERSION.search(text)) and not _CURRENT_VERSION.search(text),
         place_kind=place.group(1) if place else None,
         parts=tuple(p for p in parts if p),
+        part_texts=tuple(raw.strip() for raw in raw_parts),
     )
     return question if earlier is None else follow(question, earlier)
 

@@ -153,8 +153,8 @@ class Scoring:
     unmeasured_numbers: float = 0.6  # ... that states figures of another kind
     follow: float = 0.5  # a later unit covers at least this share of what the first covered
     fact_chars: int = 500  # how long a fact answer may be
-    tie: float = 0.7  # a fact answer also gives the units scoring this share of the best one
-    ties: int = 2  # ... at most this many
+    tie: float = 0.6  # a fact answer also gives the units scoring this share of the best one
+    ties: int = 3  # ... at most this many
 
 
 SCORING = Scoring()

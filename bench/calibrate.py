@@ -38,11 +38,11 @@ GRID = {
     "rank": (0.1, 0.25, 0.5),
     "unmeasured": (0.4,),
     "follow": (0.5,),
-    "fact_chars": (400, 500),
-    "tie": (0.6, 0.7, 0.8, 0.9, 1.01),
+    "fact_chars": (500,),
+    "tie": (0.6, 0.7, 0.8),
     "ties": (1, 2, 3),
-    "min_coverage": (0.3,),
-    "min_similarity": (0.86,),
+    "min_coverage": (0.2, 0.3),
+    "min_similarity": (0.86, 1.01),
 }
 
 

@@ -448,7 +448,8 @@ def run_ask(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
     with Assistant(settings, args.generator) as assistant:
         if not assistant.index.documents():
             raise ZhikuError("索引为空 (the index is empty): 请先运行 `zhiku ingest corpus/`")
-        answer = assistant.ask(question.strip(), filters=_filters(assistant.index, args.doc))
+        filters = _filters(assistant.index, args.doc)
+        answer = assistant.ask(question.strip(), filters=filters, history=args.history or ())
     _write_answer(answer, args.json, out)
     return 0
 
@@ -532,6 +533,8 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("--generator", choices=GENERATORS, help="生成器 generator (default: settings generator, extractive)")
     ask.add_argument("--doc", action="append", help="只依据此文档回答 restrict to a document (id, path or title)")
     ask.add_argument("--json", action="store_true", help="输出完整的 Answer JSON (the full Answer as JSON)")
+    ask.add_argument("--history", action="append", metavar="EARLIER",
+                     help="同一对话中之前的问题，可重复，由早到晚 (an earlier question of the conversation; repeat, oldest first)")
 
     draft = sub.add_parser("draft", help="按模板起草报告段落 draft a report section from a template")
     draft.add_argument("--template", default="案例", help="模板 template (see --list-templates)")

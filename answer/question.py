@@ -68,7 +68,7 @@ _STOPLIST = """
     他 她 他的 她的 它的 自己 人家 别人 有人 谁的 啥 多大 多么 那么 这么 这样 那样 怎么样 么 嗯 哦
 """
 STOPLIST: frozenset[str] = frozenset(_STOPLIST.split())
-_ASKING = frozenset("哪 哪几 几 多少 多 第几 哪一".split())
+_ASKING = frozenset(["哪", "哪几", "几", "多少", "多", "第几", "哪一"])
 _MEASURE_WORDS = frozenset("个条项种类天年月日次名位批届所家门本份步点")
 
 # Kind words that end a name: what a thing is (an institution, a unit of one, a major, a

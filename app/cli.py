@@ -534,7 +534,7 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("--doc", action="append", help="只依据此文档回答 restrict to a document (id, path or title)")
     ask.add_argument("--json", action="store_true", help="输出完整的 Answer JSON (the full Answer as JSON)")
     ask.add_argument("--history", action="append", metavar="EARLIER",
-                     help="同一对话中之前的问题，可重复，由早到晚 (an earlier question of the conversation; repeat, oldest first)")
+                     help="同一对话中之前的问题，可重复，由早到晚 (an earlier question; repeat, oldest first)")
 
     draft = sub.add_parser("draft", help="按模板起草报告段落 draft a report section from a template")
     draft.add_argument("--template", default="案例", help="模板 template (see --list-templates)")

@@ -56,8 +56,8 @@ POINTED_ARTICLE_PRIOR = 2.0  # the article the question names (第九条)
 PREAMBLE_PRIOR = 0.3  # a regulation's revision history answers only questions about its history
 LENGTH_NORM, LENGTH_EXPONENT = 80, 0.3
 CONTEXT_SHARE = 0.5  # a question term only a unit's title or headings say counts this much
-SUPPLY_SHARE = 0.3
-REPEAT_SHARE = 0.5  # a draft's sentence that says no asked term the draft lacks counts this much  # a unit added for a requirement gains at least this share of the first pick
+SUPPLY_SHARE = 0.3  # a unit added for a requirement gains at least this share of the first pick
+REPEAT_SHARE = 0.5  # a draft's sentence that says no asked term the draft lacks counts this much
 
 
 class ExtractiveComposer:

@@ -54,6 +54,12 @@ def quotes_overlap(a: str, b: str, min_chars: int = 10) -> bool:
     return match.size >= min(min_chars, len(x), len(y))
 
 
+def same_page(cited: int | None, gold: int | None) -> bool:
+    """A PDF citation agrees with a gold quote's page when it starts on that page or the one before
+    (a passage may begin at the foot of the previous page); pages unknown on either side agree."""
+    return cited is None or gold is None or gold - 1 <= cited <= gold
+
+
 @dataclass(frozen=True)
 class AnswerCheck:
     """Every per-answer figure the harness aggregates. Ratios are None when they do not apply."""
@@ -114,6 +120,7 @@ def check_answer(item: EvalItem, answer: Answer, texts: Mapping[str, str]) -> An
     if item.answerable and not answer.refused:
         agreement = any(
             Path(c.source).name == Path(g.doc).name
+            and same_page(c.page, g.page)
             and any(quotes_overlap(c.quote, form) for form in (g.quote, without_page_counters(g.quote)))
             for c in answer.citations
             for g in item.sources

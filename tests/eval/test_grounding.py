@@ -134,3 +134,11 @@ def test_answer_round_trips_through_json() -> None:
     answer = _answer("不低于300万元[1]。", _citation(1))
     again = Answer.from_dict(json.loads(json.dumps(answer.to_dict(), ensure_ascii=False)))
     assert again == answer
+
+
+def test_a_pdf_citation_agrees_only_on_the_gold_quote_s_page() -> None:
+    from eval.grounding import same_page
+
+    assert same_page(17, 17) and same_page(16, 17)  # a passage may start at the foot of the page before
+    assert not same_page(18, 17) and not same_page(3, 17)
+    assert same_page(None, 17) and same_page(5, None)

@@ -301,7 +301,8 @@ def _ties(chosen: list[Unit], candidates: list[Unit], evidence: Evidence, budget
     best = score(chosen[0])
     out = list(chosen)
     used = sum(_length(u, question) for u in out)
-    named_row = chosen[0].row is not None and _names_row(chosen[0], question)
+    # a row the question names, or a total row for a question naming no part: no other row of it ties
+    named_row = chosen[0].row is not None and (_names_row(chosen[0], question) or chosen[0].row.is_total)
     close = sorted(
         (
             u

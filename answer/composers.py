@@ -41,8 +41,10 @@ class QuoteComposer:
     def compose(self, evidence: Evidence, chosen: Sequence[Unit]) -> Composition:
         claims: list[Claim] = []
         for hit in evidence.passages[: self.passages]:
-            span = Span.of(hit.chunk, hit.title, hit.source)
-            claims.append(Claim(hit.chunk.text.strip(), (span,), "\n" if claims else ""))
+            text = evidence.texts.get(hit.chunk.doc_id, "")
+            for i, (start, end) in enumerate(split_sentences(text, hit.chunk.start, hit.chunk.end)):
+                span = Span.of(hit.chunk, hit.title, hit.source, start, end)  # every sentence cites itself
+                claims.append(Claim(text[start:end], (span,), "\n" if claims and i == 0 else ""))
         return Composition(tuple(claims), "" if claims else "没有检索到相关段落")
 
 

@@ -33,9 +33,11 @@ Section = tuple[tuple[str, ...], int, int]
 COVER_CHARS = 200
 # digits inside a name: 1+X, 5G, 3D打印, B2B
 _NAME_WITH_DIGITS = re.compile(r"\d+\s*[+＋]\s*[A-Za-z]+|[A-Za-z]+\d+[A-Za-z]*|\d+[A-Za-z]+")
+_CAPTION = re.compile(r"^(?:图|表|附表|续表)\s*[\d一二三四五六七八九十]+(?:\s*[-－.．]\s*\d+)*")
 _YEAR_OF = re.compile(r"(?<!\d)(?:19|20)\d{2}(?:\s*(?:年度?|届|级|学年))?(?!\d)")
 _REFERENCE = re.compile(
-    r"第[一二三四五六七八九十百零〇两\d]+[条章节款项编]|^\s*\d+(?:[.．]\d+)+|^\s*[（(]?[一二三四五六七八九十\d]+[）)、.．]"
+    r"第[一二三四五六七八九十百零〇两\d]+[条章节款项编]|(?:表|图|附表|续表)\s*\d+(?:\s*[-－.．]\s*\d+)*"
+    r"|^\s*\d+(?:[.．]\d+)+|^\s*[（(]?[一二三四五六七八九十\d]+[）)、.．]"
     r"|[（(][一二三四五六七八九十\d]+[）)]"
 )
 ARTICLE_UNIT_CHARS = 240  # an article this short is answered whole
@@ -425,8 +427,8 @@ def read_row(cells: RowCells) -> Row:
 
 def figures_of(text: str) -> list[frozenset[Decimal]]:
     """The quantities ``text`` states (numbers, amounts, shares, durations), not references to an
-    article or chapter (第三十三条), a list item's number ((二), 3.), a year (2023届, 2020年) or
-    digits inside a name (1+X, 5G), which name something rather than measure it."""
+    article, chapter, table or figure (第三十三条, 表2), a list item's number ((二), 3.), a year
+    (2023届, 2020年) or digits inside a name (1+X, 5G), which name something rather than measure it."""
     return number_forms(_NAME_WITH_DIGITS.sub(" ", _YEAR_OF.sub(" ", _REFERENCE.sub(" ", text))))
 
 
@@ -456,8 +458,8 @@ def _pieces(start: int, end: int, holes: Sequence[tuple[int, int]]) -> list[tupl
 
 def is_heading(sentence: str) -> bool:
     """A heading line: short, no sentence punctuation (「2.1.1 招生概况」「三、产业学院建设任务情况」)."""
-    if re.match(r"^(?:图|表|附表)\s*[\d一二三四五六七八九十]+\s*[：:．.、\s]", sentence) and len(sentence) <= 40:
-        return True  # a figure or table caption
+    if _CAPTION.match(sentence) and len(sentence) <= 40 and not re.search(r"[。！？；，,;]", sentence):
+        return True  # a figure or table caption names what follows; it answers nothing
     return len(sentence) <= 30 and not re.search(r"[。！？；，,;：:]", sentence)
 
 

@@ -70,7 +70,9 @@ _STOPLIST = """
 """
 STOPLIST: frozenset[str] = frozenset(_STOPLIST.split())
 _ASKING = frozenset(["哪", "哪几", "几", "多少", "多", "第几", "哪一"])
-_MEASURE_WORDS = frozenset("个条项种类天年月日次名位批届所家门本份步点")
+_MEASURE_WORDS = frozenset("个条项种类天年月日次名位批届所家门本份步点段篇")
+_POINTING = frozenset("这 那 哪 每 某 该 本 此 一 这一 那一".split())  # 那份, 这条, 一条: pointing, not content
+_ITEMS = frozenset("个条项份段篇种类本位名家所门批届")  # (not time units: 每年, 一年 say how often or how long)
 
 # Kind words that end a name: what a thing is (an institution, a unit of one, a major, a
 # document). A name is the run of noun-like words that ends in one of them.
@@ -186,13 +188,13 @@ def content_terms(text: str, vocabulary: Vocabulary) -> tuple[str, ...]:
 
 
 def _is_stop_compound(term: str) -> bool:
-    """A token made only of stoplist words (要不要 = 要 + 不要), or a question word and its
-    measure word (哪几条 = 哪几 + 条, 多少天 = 多少 + 天). 就业 (就 + 业) is no such token."""
+    """A token made only of stoplist words (要不要 = 要 + 不要), or a question or pointing word
+    and its measure word (哪几条, 多少天, 那份, 这条). 就业 (就 + 业) is no such token."""
     if len(term) < 2:
         return term in STOPLIST
     if any(term[:i] in STOPLIST and term[i:] in STOPLIST for i in range(1, len(term))):
         return True
-    return term[:-1] in _ASKING and term[-1] in _MEASURE_WORDS
+    return (term[:-1] in _ASKING and term[-1] in _MEASURE_WORDS) or (term[:-1] in _POINTING and term[-1] in _ITEMS)
 
 
 def analyse(

@@ -203,7 +203,7 @@ class Evidence:
     passages: list[ScoredChunk]
     units: list[Unit]
     docs: dict[str, DocView] = field(default_factory=dict)
-    superseded: frozenset[str] = frozenset()  # doc ids of which the library holds a later version
+    superseded: frozenset[str] = frozenset()  # doc ids in a version the question does not mean
 
     @property
     def texts(self) -> dict[str, str]:
@@ -359,15 +359,18 @@ def _time_term(text: str) -> frozenset[str]:
     return frozenset({TIME_TERM}) if _TIME.search(text) else frozenset()
 
 
-def superseded(docs: Sequence[DocView], titles: Iterable[str]) -> frozenset[str]:
-    """Ids of ``docs`` of which ``titles`` (the whole library) hold a later version: the same
-    title with a later version date. A question that names no version means the one in force."""
-    latest: dict[str, str] = {}
+def superseded(docs: Sequence[DocView], titles: Iterable[str], *, earlier: bool = False) -> frozenset[str]:
+    """Ids of ``docs`` in a version the question does not mean: a question that names no version
+    means the one in force, so the versions the library holds a later one of; a question asking
+    about an earlier version (旧版, 原来的) means that one, so the versions with an earlier one."""
+    versions: dict[str, list[str]] = {}
     for title in titles:
         view = DocView("", title, "", "")
         if view.version:
-            latest[view.family] = max(latest.get(view.family, ""), view.version)
-    return frozenset(d.doc_id for d in docs if d.version and latest.get(d.family, "") > d.version)
+            versions.setdefault(view.family, []).append(view.version)
+    if earlier:
+        return frozenset(d.doc_id for d in docs if d.version and min(versions.get(d.family, [d.version])) < d.version)
+    return frozenset(d.doc_id for d in docs if d.version and max(versions.get(d.family, [d.version])) > d.version)
 
 
 def recurring_names(text: str, least: int = 3, longest: int = 14) -> list[str]:

@@ -431,7 +431,8 @@ def _budget(question: Question, scoring: Scoring = SCORING) -> Budget:
 def prior_of(unit: Unit, question: Question, superseded: frozenset[str], scoring: Scoring = SCORING) -> float:
     """How much a unit counts, before coverage.
 
-    - The version in force over an earlier one, unless the question asks about an earlier one.
+    - The version the question means (``Evidence.superseded`` holds the others): the one in force,
+      or an earlier one when the question asks about it; a year the unit's version says decides.
     - A total row over a part (其中：广东) the question does not name.
     - The article a question points to (第九条) over the others; a regulation's body over its
       preamble (revision history).
@@ -439,7 +440,7 @@ def prior_of(unit: Unit, question: Question, superseded: frozenset[str], scoring
       draft, one stating figures at all; a table row of the year asked for.
     """
     prior = 1.0
-    if unit.doc_id in superseded and not question.old_version and not any(y in unit.words for y in question.years):
+    if unit.doc_id in superseded and not any(y in unit.words for y in question.years):
         prior *= SUPERSEDED_PRIOR
     if unit.row is not None and not unit.row.is_total and unit.row.labels and not _names_row(unit, question):
         prior *= PART_ROW_PRIOR

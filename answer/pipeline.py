@@ -111,7 +111,8 @@ class AnswerPipeline:
         docs = {doc_id: view for doc_id, view in docs.items() if any(p.chunk.doc_id == doc_id for p in passages)}
         units = build_units(question, passages, docs, self.vocabulary)
         focused = focus_weights(question, units)
-        return Evidence(focused, passages, units, docs, superseded(list(docs.values()), self.library.titles().values()))
+        other_versions = superseded(list(docs.values()), self.library.titles().values(), earlier=question.old_version)
+        return Evidence(focused, passages, units, docs, other_versions)
 
     def document(self, doc_id: str) -> DocView | None:
         """A document's view, cached by its content id and chunking (a re-chunked one is read anew)."""

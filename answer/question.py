@@ -33,7 +33,8 @@ from answer.verify import LENGTH_LIMIT, length_limit
 QuestionKind = Literal["fact", "list", "write"]
 Measure = Literal["money", "time", "ratio", "people"]
 FOLLOWUP_CONTEXT_WEIGHT = 0.5
-SINGLE_CHARACTER_WEIGHT = 0.5  # a follow-up's terms taken from the question it follows
+SINGLE_CHARACTER_WEIGHT = 0.5
+SHORT_QUESTION = 8  # characters: a question this short names no subject of its own  # a follow-up's terms taken from the question it follows
 TIME_TERM = "⟨时间⟩"  # the pseudo-term a time-asking question weighs and a time-stating sentence holds
 Operation = Literal["difference", "sum", "ratio"]
 
@@ -341,11 +342,14 @@ def family(title: str) -> str:
 
 def is_followup(text: str, vocabulary: Vocabulary) -> bool:
     """A question that leans on an earlier one: short and naming nothing of its own (「那硕士呢？」
-    「第六条呢？」「旧版呢？」), or opening with a word that points back (那, 这些, 它, 其中)."""
+    「第六条呢？」「旧版呢？」「要公示多久？」), or opening with a word that points back (那, 这些, 它, 其中)."""
     if re.match(r"^(?:那|那么|这些|那些|它|它们|其中|其|上述|同样|还有|再|另外)", text):
         return True
     own = [w for w in words_of(text) if len(w) >= 2 and w not in STOPLIST]
-    return len(text) <= 12 and len(own) <= 2 and bool(re.search(r"呢[？?]?$|吗[？?]?$", text))
+    if len(text) <= 12 and len(own) <= 2 and re.search(r"呢[？?]?$|吗[？?]?$", text):
+        return True
+    # too short to name its subject (「要公示多久？」): it asks about what the conversation is about
+    return len(text.rstrip("？?。！!")) <= SHORT_QUESTION and not find_mentions(text) and not _YEAR.search(text)
 
 
 def find_mentions(text: str) -> list[Mention]:

@@ -38,6 +38,8 @@ def test_versions_of_one_regulation_and_the_one_in_force() -> None:
     assert old.family == new.family == "示例省职业教育条例"
     assert old.version == "2015-06-01"
     assert superseded([old, new], [old.title, new.title]) == {"a"}
+    # a question about the earlier version means that one: the version in force is the other
+    assert superseded([old, new], [old.title, new.title], earlier=True) == {"b"}
 
 
 def test_the_file_name_and_the_cover_are_document_metadata() -> None:

@@ -79,3 +79,8 @@ def test_a_writing_request_is_never_refused_for_its_instructions(library: Librar
 def test_the_analysis_shows_the_names_and_their_library_names(library: Library) -> None:
     answer = library.ask("示范职院东校区的报到率是多少？")
     assert answer.analysis["aliases"] == {"示范职院": "示范职业技术学院"}
+
+
+def test_an_earlier_version_asked_in_a_follow_up(library: Library) -> None:
+    answer = library.ask("旧版呢？", history=("企业接收实习学生，每月补贴多少钱？",))
+    assert "200元" in answer.text and "300元" not in answer.text

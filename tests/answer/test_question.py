@@ -118,6 +118,7 @@ def test_a_writing_request_retrieves_for_its_topic() -> None:
 
 def test_a_follow_up_keeps_what_the_earlier_question_was_about(vocabulary: LexicalIndex) -> None:
     assert is_followup("那研究生呢？", vocabulary) and is_followup("第六条呢？", vocabulary)
+    assert is_followup("要公示多久？", vocabulary)  # too short to name a subject of its own
     assert not is_followup("南京职业技术学院软件技术专业的就业率是多少？", vocabulary)
     question = analyse("那研究生呢？", vocabulary, history=["南京职业技术学院软件技术专业的就业率是多少？"])
     assert "南京职业技术学院" in [m.text for m in question.mentions]

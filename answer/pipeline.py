@@ -28,7 +28,8 @@ from ingest.records import Chunk
 
 _ARTICLE = re.compile(r"^第[一二三四五六七八九十百零〇两\d]+条")
 _INTRODUCES_TABLE = re.compile(r"(?:如下表|见下表|下表所示|如表\s*[\d一二三四五六七八九十\-－. ]{0,8}所示)")
-INTRODUCED_ROWS = 80  # the most rows of a table a passage introducing it brings along
+INTRODUCED_ROWS = 80
+ROW_PASSAGES = 4  # table rows a quantity question retrieves besides its passages  # the most rows of a table a passage introducing it brings along
 
 
 class Retriever(Protocol):
@@ -94,7 +95,8 @@ class AnswerPipeline:
         """Retrieve for ``question`` and read the passages' documents (each once).
 
         A question that names a document (年休假条例, 职教法) is answered from that document, all
-        its versions; one that also points to an article (第九条) gets that article first.
+        its versions; one that also points to an article (第九条) gets that article first. A
+        question asking for a figure also gets the best table rows.
         """
         named = frozenset(question.documents)
         if named and filters is not None and filters.doc_ids is not None:
@@ -103,6 +105,12 @@ class AnswerPipeline:
         passages = self.retriever.retrieve(question.query, top_k=top_k or self.top_k, filters=scoped)
         if named and not passages:
             passages = self.retriever.retrieve(question.query, top_k=top_k or self.top_k, filters=filters)
+        if question.quantity and question.kind == "fact" and (filters is None or filters.kinds is None):
+            # a figure often stands in a table: the best rows join the passages (「河南来的有多少」 is a row)
+            only_rows = Filters(scoped.doc_ids if scoped else None, frozenset({"table_row"}))
+            rows = self.retriever.retrieve(question.query, top_k=ROW_PASSAGES, filters=only_rows)
+            held = {cid for p in passages for cid in p.covers}
+            passages = passages + [r for r in rows if not set(r.covers) & held]
         docs = {d.doc_id: d for d in (self.document(doc_id) for doc_id in {*named, *(p.chunk.doc_id for p in passages)})
                 if d is not None}
         pointed = [p for doc_id in sorted(named) if doc_id in docs for p in article_passages(docs[doc_id], question)]

@@ -72,7 +72,7 @@ _STOPLIST = """
 STOPLIST: frozenset[str] = frozenset(_STOPLIST.split())
 _ASKING = frozenset(["哪", "哪几", "几", "多少", "多", "第几", "哪一"])
 _MEASURE_WORDS = frozenset("个条项种类天年月日次名位批届所家门本份步点段篇")
-_POINTING = frozenset("这 那 哪 每 某 该 本 此 一 这一 那一".split())  # 那份, 这条, 一条: pointing, not content
+_POINTING = frozenset(["这", "那", "哪", "每", "某", "该", "本", "此", "一", "这一", "那一"])  # 那份, 这条, 一条: pointing, not content
 _ITEMS = frozenset("个条项份段篇种类本位名家所门批届")  # (not time units: 每年, 一年 say how often or how long)
 
 # Kind words that end a name: what a thing is (an institution, a unit of one, a major, a

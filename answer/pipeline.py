@@ -28,8 +28,8 @@ from ingest.records import Chunk
 
 _ARTICLE = re.compile(r"^第[一二三四五六七八九十百零〇两\d]+条")
 _INTRODUCES_TABLE = re.compile(r"(?:如下表|见下表|下表所示|如表\s*[\d一二三四五六七八九十\-－. ]{0,8}所示)")
-INTRODUCED_ROWS = 80
-ROW_PASSAGES = 4  # table rows a quantity question retrieves besides its passages  # the most rows of a table a passage introducing it brings along
+INTRODUCED_ROWS = 80  # the most rows of a table a passage introducing it brings along
+ROW_PASSAGES = 4  # table rows a quantity question retrieves besides its passages
 
 
 class Retriever(Protocol):

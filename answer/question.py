@@ -32,9 +32,9 @@ from answer.verify import LENGTH_LIMIT, length_limit
 
 QuestionKind = Literal["fact", "list", "write"]
 Measure = Literal["money", "time", "ratio", "people"]
-FOLLOWUP_CONTEXT_WEIGHT = 0.5
-SINGLE_CHARACTER_WEIGHT = 0.5
-SHORT_QUESTION = 8  # characters: a question this short names no subject of its own  # a follow-up's terms taken from the question it follows
+FOLLOWUP_CONTEXT_WEIGHT = 0.5  # a follow-up's terms taken from the question it follows
+SINGLE_CHARACTER_WEIGHT = 0.5  # one character alone says little
+SHORT_QUESTION = 8  # characters: a question this short names no subject of its own
 TIME_TERM = "⟨时间⟩"  # the pseudo-term a time-asking question weighs and a time-stating sentence holds
 Operation = Literal["difference", "sum", "ratio"]
 
@@ -72,7 +72,8 @@ _STOPLIST = """
 STOPLIST: frozenset[str] = frozenset(_STOPLIST.split())
 _ASKING = frozenset(["哪", "哪几", "几", "多少", "多", "第几", "哪一"])
 _MEASURE_WORDS = frozenset("个条项种类天年月日次名位批届所家门本份步点段篇")
-_POINTING = frozenset(["这", "那", "哪", "每", "某", "该", "本", "此", "一", "这一", "那一"])  # 那份, 这条, 一条: pointing, not content
+# 那份, 这条, 一条: pointing words with an item measure point, they say no content
+_POINTING = frozenset(["这", "那", "哪", "每", "某", "该", "本", "此", "一", "这一", "那一"])
 _ITEMS = frozenset("个条项份段篇种类本位名家所门批届")  # (not time units: 每年, 一年 say how often or how long)
 
 # Kind words that end a name: what a thing is (an institution, a unit of one, a major, a

@@ -222,7 +222,7 @@ def select(evidence: Evidence, budget: Budget | None = None, scoring: Scoring = 
         if items:
             listed = sorted([chosen[0], *items], key=lambda u: u.start)
             return _fit([*listed, *chosen[1:]], question, budget)
-    if question.kind == "fact" and chosen:
+    if question.kind in ("fact", "list") and chosen:
         chosen = _ties(chosen, candidates, evidence, budget, scoring)
     return _supply(chosen, candidates, evidence, budget, scoring)
 

@@ -3,7 +3,7 @@
 Principles (each tested in ``tests/answer/test_answerability.py`` on snippets written for it):
 
 1. Only what an answer must be *about* can be missing: the names the question mentions
-   (institutions, majors, places, people, documents), its years and the articles it points to.
+   (institutions, majors, places, documents), its years and the articles it points to.
    Question words, verbs, everyday words and writing instructions never cause a refusal.
 2. A document's title and head (发文字号, 成文日期), a unit's section headings, and a table's
    caption and column headers count as said by every unit under them.
@@ -26,7 +26,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from answer.evidence import Evidence, Unit
-from answer.question import NAME_IN_TEXT, Mention, Question, abbreviates, is_place
+from answer.question import MAJOR_KINDS, NAME_IN_TEXT, ORG_KINDS, Mention, Question, abbreviates, is_place
 from answer.question import words_of as _words
 from answer.verify import cn_value
 
@@ -45,17 +45,20 @@ _MEASURE_FIGURES = {
     "ratio": re.compile(r"\d\s*[%％‰]|百分之|分之|[一二三四五六七八九十]成|倍|(?:率|比例|占比)\S{0,6}\s\d"),
     "people": re.compile(_NUMERAL + r"\s*(?:人|名|位)|人数\S{0,6}\s\d"),
 }
-_SCHOOL = re.compile(r"(?:大学|学院|学校|职院)$")
-_UNIT = re.compile(r"^[\u4e00-\u9fff]{2,14}(?:学院|专业|系|研究院|研究所|中心|部|处)$")
+# a chain of names is a school and one of its units (武工程 管理学院): schools and units by kind word
+_SCHOOL = re.compile("(?:" + "|".join(k for k in ORG_KINDS if k.endswith(("大学", "学院", "学校", "职院"))) + ")$")
+_UNIT = re.compile(r"^[\u4e00-\u9fff]{2,14}(?:" + "|".join((*ORG_KINDS, *MAJOR_KINDS)) + ")$")
 # what a table header or row label says its figures are
 _MEASURE_HEADERS = {
     "money": re.compile(r"元|金额|收入|工资|薪|费|资金|经费"),
     "time": re.compile(r"天|日|周|月|年|时间|期限|时长|学时"),
     "ratio": re.compile(r"率|比|占|[%％‰]"),
-    "people": re.compile(r"人|数|名"),
+    "people": re.compile(r"人|名"),
 }
 _PLACE_NAME = r"[\u4e00-\u9fa5]{2,6}"
+# a place word that points rather than names (全市, 本省, 各县, 外省, 地级市): no answer to 「哪个市」
 _GENERIC_PLACE = re.compile(r"^(?:全|我|本|该|各|地级|省|县|区|市|其|此|两|同|外|城)")
+_YEAR_WORDS = frozenset({"年", "年度", "届"})  # what a year is written with, not what it is about
 
 
 @dataclass(frozen=True)
@@ -88,7 +91,7 @@ def judge(evidence: Evidence, chosen: Sequence[Unit], thresholds: Thresholds = T
     ]
     if missing and not _answers_another_part(question, missing, chosen):
         return Verdict(False, f"资料中没有提到「{'、'.join(missing)}」", relevance, similarity)
-    subject = set(question.terms) - set(question.years) - {"年", "年度", "届"}
+    subject = set(question.terms) - set(question.years) - _YEAR_WORDS
     missing_years = [
         y for y in question.years if not any(y in u.words and (not subject or subject & u.terms) for u in chosen)
     ]

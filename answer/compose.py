@@ -141,7 +141,7 @@ def assemble(
         checks.append(check)
         parts.append(f"{claim.joiner if parts else ''}{sentence}{''.join(f'[{n}]' for n in cited)}")
     if not parts:
-        return refusal(question, closest, texts, generator=generator, started=started)
+        return refusal(question, closest, generator=generator, started=started)
     text = (lead + "\n" if lead else "") + "".join(parts)
     return Answer(
         question,
@@ -156,7 +156,6 @@ def assemble(
 def refusal(
     question: str,
     closest: Sequence[ScoredChunk],
-    texts: dict[str, str] | None = None,
     *,
     generator: str,
     started: float,

@@ -1,13 +1,14 @@
-"""Generators turn a question and retrieved evidence into an ``Answer``; one interface for all.
+"""Composers besides the extractive one; each turns the evidence it is given into a ``Composition``.
 
-- ``extractive`` (``answer.extractive``, the default): composes the answer from retrieved sentences.
-- ``QuoteGenerator`` ("quote") is the floor the others are measured against: the best retrieved
-  passages verbatim, each cited; it refuses only when nothing was retrieved.
-- ``LLMGenerator`` ("llama-cpp", "openai"): a language model writes the answer from numbered
-  evidence and must cite ``[n]``; its sentences are then verified like any other generator's:
-  each citation is narrowed to the sentences of passage n that support the claim, and in strict
-  mode a sentence whose figures are in none of them is dropped. The same refusal rule as the
-  extractive generator runs before the model is asked, so an unanswerable question costs nothing.
+- ``ExtractiveComposer`` (``answer.extractive``, the default) quotes the chosen units themselves.
+- ``QuoteComposer`` ("quote") is the floor the others are measured against: the best retrieved
+  passages verbatim, every sentence cited; it declines only when nothing was retrieved, and the
+  pipeline does not judge answerability for it (``judged = False``).
+- ``LLMComposer`` ("llama-cpp", "openai"): a language model writes the answer from numbered
+  evidence and must cite ``[n]``; its sentences are attributed and narrowed to the sentences that
+  support them and verified like any other composer's (strict mode drops a sentence whose figures
+  are in none of them). The pipeline's answerability decision runs before the model is asked, so
+  an unanswerable question costs nothing.
 """
 
 from __future__ import annotations
@@ -42,6 +43,8 @@ class QuoteComposer:
         claims: list[Claim] = []
         for hit in evidence.passages[: self.passages]:
             text = evidence.texts.get(hit.chunk.doc_id, "")
+            if not text:
+                continue  # removed while being answered
             for i, (start, end) in enumerate(split_sentences(text, hit.chunk.start, hit.chunk.end)):
                 span = Span.of(hit.chunk, hit.title, hit.source, start, end)  # every sentence cites itself
                 claims.append(Claim(text[start:end], (span,), "\n" if claims and i == 0 else ""))

@@ -11,7 +11,7 @@ length, whether its sentences are steps (一是…二是…三是…) and whethe
     query = "{topic} 做法 举措 共建 合作"
     share = 0.45
     style = "steps"        # or "plain" (the default)
-    figures = false        # true: sentences with figures first
+    figures = false        # true: among equally good sentences, those with figures first
 
 Each part retrieves on its own and takes sentences (``answer.extractive.select``) within its share of
 ``max_chars``; what one part leaves unused goes to the next. The draft is one paragraph per part.

@@ -4,10 +4,11 @@ rows they offer as answer units. Pure: built from records the pipeline read once
 ``DocView`` is a document as the answer stage reads it (title, version, text, sections, chunks).
 ``Unit`` is one candidate answer sentence: a sentence of a retrieved text passage, a labelled fact
 of a document's head (发文字号), or one table row with its cells as data, always an exact span of
-its document. A unit's ``context`` holds the terms its surroundings say for it: its document's
-title (a name that only the title says, such as the school in 「西安职业技术学院…年度报告」, counts
-as said in every passage of that document), its section headings and, for a table row, the
-table's caption and column headers.
+its document. A unit's ``own`` terms are what it says itself; its ``terms`` add what its
+surroundings say for it (its document's title, file name and recurring names: a name only the
+title says, such as the school in 「西安职业技术学院…年度报告」, counts as said in every passage of
+that document; its section headings; for a table row, the caption and column headers), and its
+``words`` hold the same as text, with the document's cover, for the answerability checks.
 """
 
 from __future__ import annotations
@@ -147,10 +148,6 @@ class DocView:
         """The chunk spanning exactly ``[start, end)``, else the first one holding ``start``."""
         exact = next((c for c in self.chunks if c.start == start and c.end == end), None)
         return exact or next((c for c in self.chunks if c.start <= start < c.end), None)
-
-    def section_holding(self, start: int) -> Section | None:
-        holding = [s for s in self.sections if s[1] <= start < s[2]]
-        return max(holding, key=lambda s: len(s[0])) if holding else None
 
 
 @dataclass(frozen=True)

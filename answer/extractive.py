@@ -201,8 +201,6 @@ def select(evidence: Evidence, budget: Budget | None = None, scoring: Scoring = 
             ):
                 continue
             value = gain(unit)
-            if question.kind == "write" and chosen:
-                value /= max(_length(unit, question), 40) / 80  # per length: room for more facts
             if value > best_gain:
                 best, best_gain = unit, value
         if best is None or (best_gain < budget.min_gain and chosen):
@@ -357,8 +355,8 @@ def _supply(chosen: list[Unit], candidates: list[Unit], evidence: Evidence, budg
         if best is None or score(best) < SUPPLY_SHARE * first:
             continue
         out.append(best)
-        while len(out) > 1 and sum(_length(u, question) for u in out) > budget.chars:
-            out.pop(-2)  # the last greedy pick makes room
+        while len(out) > 2 and sum(_length(u, question) for u in out) > budget.chars:
+            out.pop(-2)  # the last earlier pick makes room, never the first
     return out
 
 
@@ -546,7 +544,7 @@ def render(unit: Unit, evidence: Evidence) -> list[Claim]:
     joiner = "\n" if evidence.question.kind == "list" else ""
     claims: list[Claim] = []
     for s, e in split_sentences(doc.text, unit.start, unit.end):
-        span = Span.of(unit.chunk, passage.title, passage.source, s, e)
+        span = Span.of(doc.chunk_at(s, e) or unit.chunk, passage.title, passage.source, s, e)
         claims.append(Claim(_one_line(doc.text[s:e]), (span,), joiner if not claims else ""))
     return claims
 
@@ -577,7 +575,8 @@ def _render_one(unit: Unit, evidence: Evidence) -> Claim:
     elif unit.article is not None:
         # a clause quoted from inside an article says which article it is, and cites the number
         text = f"{doc.text[unit.article[0] : unit.article[1]]}：{text}"
-        spans = (replace(span, start=unit.article[0], end=unit.article[1]), *spans)
+        number = doc.chunk_at(*unit.article) or unit.chunk
+        spans = (Span.of(number, passage.title, passage.source, *unit.article), *spans)
     return Claim(text, spans, joiner)
 
 

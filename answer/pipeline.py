@@ -184,14 +184,13 @@ class AnswerPipeline:
         generator: str,
         started: float,
         analysis: dict[str, Any] | None = None,
-        lead: str = "",
     ) -> Answer:
         """Verify the composition into an ``Answer`` (a refusal when nothing survives)."""
         if not composition.claims:
             answer = refusal(question, evidence.passages, generator=generator, started=started, reason=composition.refusal)
         else:
             answer = assemble(question, composition.claims, evidence.texts, generator=generator, started=started,
-                              strict=self.strict, closest=evidence.passages, lead=lead)
+                              strict=self.strict, closest=evidence.passages)
         return _with(answer, analysis or {})
 
     def assemble(self, request: str, claims: Sequence[Claim], texts: dict[str, str], closest: Sequence[ScoredChunk],
@@ -257,7 +256,7 @@ def describe(question: Question, history: Sequence[str] = ()) -> dict[str, Any]:
         "aliases": dict(question.aliases),
         "years": list(question.years),
         "ordinals": list(question.ordinals),
-        "followup": question.query != question.text and bool(history),
+        "followup": question.followup,
     }
 
 

@@ -4,9 +4,9 @@
 passage relevant), and separately the things an answer must be *about*, which decide
 answerability (``answer.answerability``):
 
-- the names it mentions: institutions, places, people, organisations, majors, and documents
-  (「清职院」「电子商务专业」「年休假条例」), found by jieba's part-of-speech tags and by the kind
-  words names end in (学院, 大学, 专业, 条例, 法 …);
+- the names it mentions: institutions, majors, documents and places (「清职院」「电子商务专业」
+  「年休假条例」「宜昌」), found by the kind words names end in (学院, 大学, 专业, 条例, 法 …), by
+  《》, and for places by jieba's place tag and dictionary;
 - its years (2020年), and the articles it points to (第十五条);
 - whether it asks for a quantity, a list, a time, a difference, or a piece of writing.
 
@@ -22,6 +22,7 @@ Principles (each tested in ``tests/answer/test_question.py`` on snippets written
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -36,7 +37,7 @@ FOLLOWUP_CONTEXT_WEIGHT = 0.5  # a follow-up's terms taken from the question it 
 SINGLE_CHARACTER_WEIGHT = 0.5  # one character alone says little
 SHORT_QUESTION = 8  # characters: a question this short names no subject of its own
 TIME_TERM = "⟨时间⟩"  # the pseudo-term a time-asking question weighs and a time-stating sentence holds
-Operation = Literal["difference", "sum", "ratio"]
+Operation = Literal["difference"]
 
 
 class Vocabulary(Protocol):
@@ -107,17 +108,24 @@ _QUANTITY = re.compile(
     r"多少|几[个名人门项次所家批届天年月日周倍岁折分]|多[久长大高远重]|[占为达]?(?:比例|比率|百分之)|人数|数量|金额|总量|几成|几折"
 )
 _WHEN = re.compile(r"什么时候|何时|什么时间|哪个时间|哪段时间|几月份?|哪一?天|时间安排")
-_DIFFERENCE = re.compile(r"(?:[下上]降|[增减][加少长]|提高|降低|上升|变化|高|低|多|少|相差|差)了?多少|差[多几]少|差距")
-_SUM = re.compile(r"一共|总共|合计|加起来|总计")
+# a change or gap between two figures (下降了多少, 相差多少), not a bound (最少多少, 至少多少)
+_DIFFERENCE = re.compile(r"(?:[下上]降|[增减][加少长]|提高|降低|上升|变化|(?<![最至])[高低多少]|相差|差)了?多少|差[多几]少|差距")
 # what kind of figure a quantity question expects (多少钱 → an amount of money, 多久 → a duration)
 _MEASURES: tuple[tuple[Measure, re.Pattern[str]], ...] = (
     ("money", re.compile(r"多少钱|几块钱|多少元|[钱款费金薪资贴]\S{0,4}多少|多少\S{0,2}[钱款费]|[罚赔补奖]多少")),
     ("time", re.compile(r"多久|多长时间|多少天|几天|几个月|多少个月|几年|多少年|多少日|几个工作日|多少个工作日")),
     ("ratio", re.compile(r"比例|占比|百分之|百分比|几成|多大比|占多[少大]|[率比]是?多少|多少[%％]")),
-    ("people", re.compile(r"(?:多少|几)个?(?:人|名|位|学生|教师|老师|毕业生|职工|员工|新生|学员|研究生|本科生)")),
+    ("people", re.compile(r"(?:多少|几)个?(?:人|名|位)")),  # and 多少 + an agent noun: ``_asks_people``
 )
-_OLD_VERSION = re.compile(r"旧版|老版|原版|原来|以前|过去|之前|修订前|修改前|原条例|原办法|老条例|旧条例|当年")
-_SHORT_KINDS = ("职院", "院", "校", "大")
+# an earlier version named as such: 旧版, 修订前, 原来的条例, 老办法, 2013年那版 (not any 以前 or 当年)
+_OLD_VERSION = re.compile(
+    r"[旧老原]版|修订前|修改前|以前的版本|之前的版本|(?:原来的|原|旧的?|老的?)(?:"
+    + "|".join(sorted(DOC_KINDS, key=len, reverse=True))
+    + r")|(?:19|20)\d{2}年?(?:那|的)?[一个]?版"
+)
+# a question opening with one of these words leans back on the one before
+_POINTING_BACK = frozenset(["那", "那么", "这些", "那些", "它", "它们", "其中", "上述", "同样", "还有", "另外"])
+_SHORT_KINDS = ("职院",)  # a kind word that is itself a short form: the word before it completes the name
 _LEADING_FUNCTION_CHARS = "来去在到从是和与及对向给被把让跟同"
 _CURRENT_VERSION = re.compile(r"现在|现行|目前|最新|新版|如今|当前")
 _PLACE_KIND = re.compile(r"(?:哪个|哪一个|哪座|什么)(?:地级)?(市|省|县|区)")
@@ -131,6 +139,7 @@ class Mention:
     kind: Literal["org", "major", "document", "place"]
     core: str  # the name without its kind word (电子商务 of 电子商务专业); "" when too short to stand alone
     forms: tuple[str, ...] = ()  # ``text`` and shorter forms without leading words that are no names
+    weak: bool = False  # ends in a one-character kind word inside an everyday word: a name only if it resolves
 
 
 @dataclass(frozen=True)
@@ -147,7 +156,8 @@ class Question:
     limit: tuple[int, bool] | None = None  # (characters, approximate) when the question states one
     enumerates: bool = False  # asks for several items (哪些, 三个阶段), whatever its kind
     when: bool = False  # asks for a time (什么时候, 何时)
-    operation: Operation | None = None  # asks for a difference or total of figures
+    operation: Operation | None = None  # asks for a difference of figures
+    followup: bool = False  # read in the context of the question it follows
     mentions: tuple[Mention, ...] = ()
     ordinals: tuple[str, ...] = ()  # 第十五条
     aliases: dict[str, str] = field(default_factory=dict)  # short form → the library's name for it
@@ -221,19 +231,15 @@ def analyse(
             documents += [doc_id for doc_id, title in families.items() if title in matches]
             if matches:
                 aliases[m.text] = min(matches, key=len)
-        elif (full := resolve(m, named)) is not None:
+        elif m.kind in ("org", "major") and (full := resolve(m, named)) is not None:
             aliases[m.text] = full
+    mentions = tuple(m for m in mentions if not m.weak or m.text in aliases)
     aliases = {short: full for short, full in aliases.items() if full != short}
-    query = text
-    for short, full in aliases.items():
-        query = query.replace(short, f"{short}（{full}）")
+    query = spell_out(text, aliases)
     earlier = analyse(history[-1], vocabulary, library, history[:-1]) if history and is_followup(text, vocabulary) else None
     # what the answer is weighed against: the question with the names of institutions spelled out;
     # the document it names only scopes retrieval (its words are in every passage of it)
-    weighed = text
-    for m in mentions:
-        if m.text in aliases and m.kind != "document":
-            weighed = weighed.replace(m.text, f"{m.text}（{aliases[m.text]}）")
+    weighed = spell_out(text, {m.text: aliases[m.text] for m in mentions if m.text in aliases and m.kind != "document"})
     if earlier is not None:
         query = f"{earlier.query} {query}"
         weighed = f"{earlier.weighed} {weighed}"
@@ -252,7 +258,8 @@ def analyse(
         replaced = {t for t in weights if t not in own and any(_same_kind(t, o) for o in own)}
         weights = {t: w * (1.0 if t in own else FOLLOWUP_CONTEXT_WEIGHT) for t, w in weights.items() if t not in replaced}
         terms = tuple(t for t in terms if t not in replaced)
-    raw_parts = [part for part in re.split(r"[？?；;。！!]", text) if len(part.strip()) >= 4]
+    split = [part for part in re.split(r"[？?；;。！!]", text) if len(part.strip()) >= 4]
+    raw_parts = [part for part in split if any(t in weights for t in content_terms(part, vocabulary))]
     parts = tuple({t: weights[t] for t in content_terms(part, vocabulary) if t in weights} for part in raw_parts)
     if _WHEN.search(text):
         # 「一年中什么时候考核」 asks for a time: a sentence stating one (每学年末, 3月) answers it
@@ -267,7 +274,7 @@ def analyse(
         # a writing request retrieves for its topic, not for its instructions (口吻, 短讯, 200字)
         query = topic_of(query)
     place = _PLACE_KIND.search(text)
-    operation: Operation | None = "difference" if _DIFFERENCE.search(text) else "sum" if _SUM.search(text) else None
+    operation: Operation | None = "difference" if _DIFFERENCE.search(text) else None
     question = Question(
         text=text,
         query=query,
@@ -277,7 +284,9 @@ def analyse(
         years=tuple(dict.fromkeys(_YEAR.findall(text))),
         kind=kind,
         quantity=bool(_QUANTITY.search(text)),
-        measures=tuple(measure for measure, pattern in _MEASURES if pattern.search(text)),
+        measures=tuple(
+            measure for measure, pattern in _MEASURES if pattern.search(text) or (measure == "people" and _asks_people(text))
+        ),
         limit=limit,
         enumerates=bool(_LIST.search(text)),
         when=bool(_WHEN.search(text)),
@@ -288,10 +297,10 @@ def analyse(
         documents=tuple(dict.fromkeys(documents)),
         old_version=bool(_OLD_VERSION.search(text)) and not _CURRENT_VERSION.search(text),
         place_kind=place.group(1) if place else None,
-        parts=tuple(p for p in parts if p),
+        parts=parts,
         part_texts=tuple(raw.strip() for raw in raw_parts),
     )
-    return question if earlier is None else follow(question, earlier)
+    return question if earlier is None else replace(follow(question, earlier), followup=True)
 
 
 def _weights(terms: Sequence[str], vocabulary: Vocabulary) -> dict[str, float]:
@@ -329,6 +338,25 @@ def follow(question: Question, earlier: Question) -> Question:
     )
 
 
+def _asks_people(text: str) -> bool:
+    """多少 or 几 followed by an agent noun, a word ending in 人/生/员/师/工/者 (多少学生, 几位教师,
+    多少职工), not any word starting so (多少工资)."""
+    words = words_of(text)
+    for asking, following in itertools.pairwise(words):
+        if asking in ("多少", "几", "几个", "几位", "几名") and len(following) <= 4 and following[-1] in "人生员师工者":
+            return True
+    return False
+
+
+def spell_out(text: str, aliases: Mapping[str, str]) -> str:
+    """``text`` with each short form followed by its library name, in one pass (a name put in
+    never has another short form replaced inside it): 「清职院（清远职业技术学院）」."""
+    if not aliases:
+        return text
+    pattern = re.compile("|".join(re.escape(short) for short in sorted(aliases, key=len, reverse=True)))
+    return pattern.sub(lambda m: f"{m.group(0)}（{aliases[m.group(0)]}）", text)
+
+
 def topic_of(request: str) -> str:
     """What a writing request is about: its words without the stoplist's (instructions, genres,
     lengths, question words), in order (「用宣传稿的口吻写一段…情况，150字左右」 → 「…情况」)."""
@@ -344,7 +372,8 @@ def family(title: str) -> str:
 def is_followup(text: str, vocabulary: Vocabulary) -> bool:
     """A question that leans on an earlier one: short and naming nothing of its own (「那硕士呢？」
     「第六条呢？」「旧版呢？」「要公示多久？」), or opening with a word that points back (那, 这些, 它, 其中)."""
-    if re.match(r"^(?:那|那么|这些|那些|它|它们|其中|其|上述|同样|还有|再|另外)", text):
+    words = words_of(text)
+    if words and words[0] in _POINTING_BACK:
         return True
     own = [w for w in words_of(text) if len(w) >= 2 and w not in STOPLIST]
     if len(text) <= 12 and len(own) <= 2 and re.search(r"呢[？?]?$|吗[？?]?$", text):
@@ -394,14 +423,17 @@ def find_mentions(text: str) -> list[Mention]:
         while parts and _DEICTIC.fullmatch(parts[0][0]):
             parts.pop(0)
         name = _DEICTIC.sub("", "".join(w for w, _ in parts))
-        if kind != "document" and len(name) > 3 and name[0] in _LEADING_FUNCTION_CHARS:
-            name = name[1:]  # 来西职院: jieba glued a verb or preposition to the name
         core = name[: len(name) - len(kind_word)]
         if not core or name == kind_word or (kind == "document" and len(name) < 3):
             continue
         if kind_word == "规定" and len(core) < 4:
             continue  # 「规定」 is mostly a word (按规定, 有关规定); as a title it follows a long name
+        # a one-character kind word inside an everyday word (方法, 布局) names a thing only when the
+        # name resolves against the library (职教法); ``weak`` mentions are dropped when they do not
+        weak = len(kind_word) == 1 and len(word) > 1
         forms = [name]
+        if kind != "document" and len(name) > 3 and name[0] in _LEADING_FUNCTION_CHARS:
+            forms.append(name[1:])  # 来西职院: jieba may glue a verb or preposition to a name
         for k in range(1, len(parts) - 1):
             dropped_word, dropped_flag = parts[k - 1]
             if dropped_flag in _PROPER_FLAGS or is_place(dropped_word):
@@ -411,9 +443,9 @@ def find_mentions(text: str) -> list[Mention]:
             form = "".join(w for w, _ in parts[k:])
             if len(form) - len(kind_word) >= 2:
                 forms.append(form)
-        mentions.append(Mention(name, kind, core if len(core) >= 2 else "", tuple(forms)))
-    for word, _ in words:
-        if is_place(word) and not any(word in m.text for m in mentions):
+        mentions.append(Mention(name, kind, core if len(core) >= 2 else "", tuple(forms), weak))
+    for word, flag in words:
+        if flag == "ns" and is_place(word) and not any(word in m.text for m in mentions):
             mentions.append(Mention(word, "place", word, (word,)))
     return list({m.text: m for m in mentions}.values())
 

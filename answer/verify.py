@@ -87,9 +87,10 @@ def number_forms(text: str) -> list[frozenset[Decimal]]:
 
 
 # a figure computed from cited ones, shown with its arithmetic: 「（计算：98.02% − 90.34% = 7.68个百分点）」
+_MEASURE_AFTER = r"[^\s\d−\-+＋=（）()，,。；;]{0,4}"  # %, 人, 万元, 个百分点: what the figure counts
 COMPUTATION = re.compile(
-    r"计算[:：]\s*(?P<a>\d[\d,]*(?:\.\d+)?)\s*(?P<ua>[%％]?)\s*(?P<op>[−\-+＋])\s*"
-    r"(?P<b>\d[\d,]*(?:\.\d+)?)\s*(?P<ub>[%％]?)\s*=\s*(?P<c>\d[\d,]*(?:\.\d+)?)"
+    rf"计算[:：]\s*(?P<a>\d[\d,]*(?:\.\d+)?)\s*{_MEASURE_AFTER}\s*(?P<op>[−\-+＋])\s*"
+    rf"(?P<b>\d[\d,]*(?:\.\d+)?)\s*{_MEASURE_AFTER}\s*=\s*(?P<c>\d[\d,]*(?:\.\d+)?)"
 )
 
 
@@ -146,10 +147,6 @@ def ungrounded_titles(sentence: str, quotes: list[str]) -> list[str]:
     """《titles》 of ``sentence`` that appear in none of ``quotes`` (width and space insensitive)."""
     available = [normalize_for_match(q) for q in quotes]
     return [t for t in titles(sentence) if not any(normalize_for_match(t) in q for q in available)]
-
-
-def strip_markers(text: str) -> str:
-    return MARKER.sub("", text)
 
 
 def length_limit(question: str) -> tuple[int, bool] | None:

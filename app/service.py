@@ -59,7 +59,7 @@ class Service:
             raise ApiError(400, "问题为空 (the question is empty)")
         if len(question) > MAX_QUESTION_CHARS:
             raise ApiError(400, f"问题过长，上限 {MAX_QUESTION_CHARS} 字 (question too long)")
-        earlier = [h.strip()[:MAX_QUESTION_CHARS] for h in history if h.strip()][-MAX_HISTORY:]
+        earlier = [h.strip()[:MAX_QUESTION_CHARS] for h in list(history)[-MAX_HISTORY:] if h.strip()]
         return self.assistant.ask(question, generator, self.filters(documents), history=earlier).to_dict()
 
     def draft(self, topic: str, template: str, max_chars: int, documents: Sequence[str] | None = None) -> dict[str, Any]:

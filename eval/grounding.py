@@ -1,6 +1,6 @@
 """Answer checks: accuracy, refusal, grounding and draft length, as pure functions.
 
-Every check reads an ``Answer`` (``app/records.py``), the item it answers and the canonical
+Every check reads an ``Answer`` (``answer/records.py``), the item it answers and the canonical
 texts of the cited documents; nothing here calls a model or the index, so each figure is
 deterministic and can be recomputed from ``results.jsonl``.
 """

@@ -75,3 +75,8 @@ def test_chinese_numerals_with_magnitudes_are_figures() -> None:
     assert number_forms("百分之二十") == [frozenset({Decimal(20)})]
     assert number_forms("统一规划，一是加强") == []
     assert number_forms("300万元") == [frozenset({Decimal(300), Decimal(3_000_000)})]
+
+
+def test_a_computation_in_people_or_money_is_checked_too() -> None:
+    assert ungrounded_numbers("（计算：5897人 − 5735人 = 162人）", ["5897\t5735"]) == []
+    assert ungrounded_numbers("（计算：5897人 − 5735人 = 160人）", ["5897\t5735"]) == ["160"]

@@ -131,3 +131,25 @@ def test_a_short_name_resolves_against_the_library_titles(vocabulary: LexicalInd
     assert question.aliases["南职院"] == "南京职业技术学院"
     assert question.aliases["职教法"] == "中华人民共和国职业教育法"
     assert question.documents == ("d2",)
+
+
+def test_regressions_of_names_and_kinds(vocabulary: LexicalIndex) -> None:
+    """Names keep their first character; everyday words ending in a kind word name nothing."""
+    assert "同济大学" in texts(find_mentions("同济大学的录取分数线是多少？"))
+    assert "中心" not in texts(find_mentions("以学生为中心的教学方法有哪些？"))
+    assert analyse("教学方法有哪些？", vocabulary, {"d": "中华人民共和国职业教育法"}).mentions == ()
+    assert analyse("毕业最少需要多少学分？", vocabulary).operation is None
+    assert analyse("实习之前要签什么协议？", vocabulary).old_version is False
+    assert analyse("旧版条例怎么规定的？", vocabulary).old_version is True
+    assert analyse("录取了多少新生？", vocabulary).measures == ("people",)
+
+
+def test_short_forms_are_spelled_out_in_one_pass(vocabulary: LexicalIndex) -> None:
+    library = {"d1": "清远职业技术学院质量年度报告"}
+    question = analyse("清职院在清远的招生情况", vocabulary, library)
+    assert question.query.count("清远职业技术学院") == 1  # 清远 is a place, never resolved to the school
+
+
+def test_sub_questions_and_their_texts_stay_in_step(vocabulary: LexicalIndex) -> None:
+    question = analyse("请问一下。职业学校怎么组织实践？实习补贴多少钱？", vocabulary)
+    assert len(question.parts) == len(question.part_texts) == 2

@@ -124,6 +124,11 @@ _OLD_VERSION = re.compile(
     + r")|(?:19|20)\d{2}年?(?:那|的)?[一个]?版"
 )
 # a question opening with one of these words leans back on the one before
+# the genre, tone and voice a writing request asks for (jieba may split them: 宣传 稿): instructions
+_GENRE = re.compile(
+    r"(?:用|以)?(?:宣传稿|新闻稿|发言稿|讲话稿|通讯稿|公众号文章|推文|短讯|简讯|简报|综述|简介|小结|总结|材料|文案|通知|倡议书)"
+    r"(?:的)?(?:口吻|语气|风格|形式|格式)?|(?:用|以)\S{1,6}的?(?:口吻|语气|名义|身份)"
+)
 _POINTING_BACK = frozenset(["那", "那么", "这些", "那些", "它", "它们", "其中", "上述", "同样", "还有", "另外"])
 _SHORT_KINDS = ("职院",)  # a kind word that is itself a short form: the word before it completes the name
 _LEADING_FUNCTION_CHARS = "来去在到从是和与及对向给被把让跟同"
@@ -240,6 +245,9 @@ def analyse(
     # what the answer is weighed against: the question with the names of institutions spelled out;
     # the document it names only scopes retrieval (its words are in every passage of it)
     weighed = spell_out(text, {m.text: aliases[m.text] for m in mentions if m.text in aliases and m.kind != "document"})
+    if earlier is None and (length_limit(text) or _WRITE.search(text)):
+        # a writing request is weighed and retrieved for its topic, not its instructions (口吻, 短讯, 200字)
+        weighed, query = topic_of(weighed), topic_of(query)
     if earlier is not None:
         query = f"{earlier.query} {query}"
         weighed = f"{earlier.weighed} {weighed}"
@@ -270,9 +278,6 @@ def analyse(
         )
     limit = length_limit(text)
     kind: QuestionKind = "write" if limit or _WRITE.search(text) else "list" if _LIST.search(text) else "fact"
-    if kind == "write" and earlier is None:
-        # a writing request retrieves for its topic, not for its instructions (口吻, 短讯, 200字)
-        query = topic_of(query)
     place = _PLACE_KIND.search(text)
     operation: Operation | None = "difference" if _DIFFERENCE.search(text) else None
     question = Question(
@@ -360,7 +365,8 @@ def spell_out(text: str, aliases: Mapping[str, str]) -> str:
 def topic_of(request: str) -> str:
     """What a writing request is about: its words without the stoplist's (instructions, genres,
     lengths, question words), in order (「用宣传稿的口吻写一段…情况，150字左右」 → 「…情况」)."""
-    kept = [w for w in words_of(LENGTH_LIMIT.sub("", request)) if w not in STOPLIST and re.search(r"[\w]", w)]
+    bare = _GENRE.sub(" ", LENGTH_LIMIT.sub("", request))
+    kept = [w for w in words_of(bare) if w not in STOPLIST and re.search(r"[\w]", w)]
     return "".join(kept) or request
 
 

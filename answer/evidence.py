@@ -438,7 +438,12 @@ def _states_figure(sentence: str) -> bool:
 
 
 def is_figure(value: str) -> bool:
-    return bool(_FIGURE.fullmatch(value.strip())) and bool(re.search(r"\d", value))
+    """A cell holding a quantity (5897, 92.12%, 300万元), not a code or number of an item (9.2.1, 6.)."""
+    value = value.strip()
+    number = re.sub(r"[^\d.,]", "", value)
+    if number.count(".") > 1 or number.endswith(".") or number.startswith("."):
+        return False
+    return bool(_FIGURE.fullmatch(value)) and bool(re.search(r"\d", value))
 
 
 def row_words(row: Row) -> str:

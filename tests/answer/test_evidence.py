@@ -80,3 +80,10 @@ def test_chinese_numerals_with_magnitudes_are_figures() -> None:
 def test_a_computation_in_people_or_money_is_checked_too() -> None:
     assert ungrounded_numbers("（计算：5897人 − 5735人 = 162人）", ["5897\t5735"]) == []
     assert ungrounded_numbers("（计算：5897人 − 5735人 = 160人）", ["5897\t5735"]) == ["160"]
+
+
+def test_an_item_code_is_no_figure() -> None:
+    from answer.evidence import is_figure
+
+    assert is_figure("92.12%") and is_figure("5,897") and is_figure("300万元")
+    assert not is_figure("9.2.1") and not is_figure("6.")  # 品目 codes of a catalogue

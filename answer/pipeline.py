@@ -21,7 +21,7 @@ from answer.answerability import Verdict, judge, ordinal
 from answer.compose import Claim, Composer, Composition, assemble, refusal
 from answer.evidence import DocView, Evidence, Section, Unit, build_units, focus_weights, superseded
 from answer.extractive import Budget, select
-from answer.question import Question, Vocabulary, analyse
+from answer.question import Catalog, Question, Vocabulary, analyse
 from answer.records import Answer
 from index.hybrid import Filters, ScoredChunk
 from ingest.records import Chunk
@@ -83,13 +83,29 @@ class AnswerPipeline:
         self.top_k = top_k
         self.strict = strict
         self._docs: OrderedDict[tuple[str, str, int], DocView] = OrderedDict()
+        self._catalog: tuple[int, Catalog, dict[str, str]] | None = None
         self._cached = cached_documents
         self._lock = threading.Lock()
 
     # ------------------------------------------------------------------ stages
 
     def analyse(self, question: str, history: Sequence[str] = ()) -> Question:
-        return analyse(question, self.vocabulary, self.library.titles(), history)
+        return analyse(question, self.vocabulary, self.catalog(), history)
+
+    def catalog(self) -> Catalog:
+        """The library's titles as short forms resolve to them, rebuilt only when the titles change."""
+        titles = self.library.titles()
+        key = hash(frozenset(titles.items()))
+        with self._lock:
+            if self._catalog is None or self._catalog[0] != key:
+                self._catalog = (key, Catalog.of(titles), titles)
+            return self._catalog[1]
+
+    def _titles(self) -> dict[str, str]:
+        """The titles the current catalog was built from."""
+        self.catalog()
+        assert self._catalog is not None
+        return self._catalog[2]
 
     def evidence(self, question: Question, filters: Filters | None = None, top_k: int | None = None) -> Evidence:
         """Retrieve for ``question`` and read the passages' documents (each once).
@@ -119,7 +135,7 @@ class AnswerPipeline:
         docs = {doc_id: view for doc_id, view in docs.items() if any(p.chunk.doc_id == doc_id for p in passages)}
         units = build_units(question, passages, docs, self.vocabulary)
         focused = focus_weights(question, units)
-        other_versions = superseded(list(docs.values()), self.library.titles().values(), earlier=question.old_version)
+        other_versions = superseded(list(docs.values()), self._titles().values(), earlier=question.old_version)
         return Evidence(focused, passages, units, docs, other_versions)
 
     def document(self, doc_id: str) -> DocView | None:

@@ -197,6 +197,23 @@ class Question:
         )
 
 
+@dataclass(frozen=True)
+class Catalog:
+    """What short forms resolve to, from the library's titles: each document's title without its
+    version date (``families``), those titles once each, and the institutions they name."""
+
+    families: dict[str, str]
+    titles: tuple[str, ...]
+    names: tuple[str, ...]
+
+    @classmethod
+    def of(cls, library: Mapping[str, str]) -> Catalog:
+        families = {doc_id: family(title) for doc_id, title in library.items()}
+        titles = tuple(dict.fromkeys(families.values()))
+        names = tuple(dict.fromkeys(m.group(0) for title in titles for m in NAME_IN_TEXT.finditer(title)))
+        return cls(families, titles, names)
+
+
 def content_terms(text: str, vocabulary: Vocabulary) -> tuple[str, ...]:
     """The index terms of ``text`` that say what it is about: no stoplist words, no bare small numbers."""
     return tuple(
@@ -217,16 +234,15 @@ def _is_stop_compound(term: str) -> bool:
 def analyse(
     text: str,
     vocabulary: Vocabulary,
-    library: Mapping[str, str] | None = None,
+    library: Catalog | Mapping[str, str] | None = None,
     history: Sequence[str] = (),
 ) -> Question:
     """The analysis of ``text``; ``library`` maps doc ids to titles (what short forms resolve to);
     ``history`` holds the earlier questions of the same conversation, oldest first."""
     text = text.strip()
     mentions = tuple(find_mentions(text))
-    families = {doc_id: family(title) for doc_id, title in (library or {}).items()}
-    titles = list(dict.fromkeys(families.values()))
-    named = list(dict.fromkeys(m.group(0) for title in titles for m in NAME_IN_TEXT.finditer(title)))
+    catalog = library if isinstance(library, Catalog) else Catalog.of(library or {})
+    families, titles, named = catalog.families, catalog.titles, catalog.names
     aliases: dict[str, str] = {}
     documents: list[str] = []
     places = [m.text for m in mentions if m.kind == "place"]

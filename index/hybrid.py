@@ -9,6 +9,8 @@ so a quote spanning two chunks (or two table rows) comes back as one contiguous 
 from __future__ import annotations
 
 import re
+import threading
+from collections import OrderedDict
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field, replace
 from enum import Enum
@@ -23,6 +25,7 @@ from ingest.errors import SettingsError
 from ingest.records import Chunk
 
 RRF_K = 60
+QUERY_VECTORS_KEPT = 64
 _SENTENCE_END = re.compile(r"[。！？!?；;：:”’」』）)】\]]\s*$")
 _SENTENCE_START = re.compile(r"^\s*[（(【\[]?[一二三四五六七八九十\d]+[、.．)）]|^\s*第[一二三四五六七八九十百零\d]+[章节条款]")
 
@@ -194,6 +197,8 @@ class HybridRetriever:
         self.rerank_depth = rerank_depth
         self.expand = expand
         self.section_chars = section_chars
+        self._vectors: OrderedDict[str, Any] = OrderedDict()
+        self._vectors_lock = threading.Lock()
 
     def retrieve(self, query: str, top_k: int = 8, filters: Filters | None = None) -> list[ScoredChunk]:
         query = query.strip()
@@ -204,10 +209,29 @@ class HybridRetriever:
 
     def candidates_for(self, query: str, depth: int, filters: Filters) -> tuple[list[VectorHit], list[LexicalHit]]:
         """Each retriever's own ranked hits, before fusion."""
-        vector = self.index.embedder.encode_query(query)
+        vector = self._query_vector(query)
         dense = self.index.vectors.query(vector, depth, doc_ids=filters.doc_ids, kinds=filters.kinds)
         lexical = self.index.lexical.search(query, depth, doc_ids=filters.doc_ids, kinds=filters.kinds)
         return dense, lexical
+
+    def forget_queries(self) -> None:
+        """Drop the remembered query embeddings (benchmarks time a cold retrieval)."""
+        with self._vectors_lock:
+            self._vectors.clear()
+
+    def _query_vector(self, query: str) -> Any:
+        """The query's embedding, remembered for the last few queries: one question may retrieve
+        several times (its table rows, its parts), and the embedding is most of a retrieval's time."""
+        with self._vectors_lock:
+            if query in self._vectors:
+                self._vectors.move_to_end(query)
+                return self._vectors[query]
+        vector = self.index.embedder.encode_query(query)
+        with self._vectors_lock:
+            self._vectors[query] = vector
+            while len(self._vectors) > QUERY_VECTORS_KEPT:
+                self._vectors.popitem(last=False)
+        return vector
 
     def rank(self, query: str, dense: list[VectorHit], lexical: list[LexicalHit], top_k: int) -> list[ScoredChunk]:
         """Fuse, rerank (when configured) and turn the best hits into ``top_k`` passages."""

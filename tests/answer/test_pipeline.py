@@ -84,3 +84,28 @@ def test_the_analysis_shows_the_names_and_their_library_names(library: Library) 
 def test_an_earlier_version_asked_in_a_follow_up(library: Library) -> None:
     answer = library.ask("旧版呢？", history=("企业接收实习学生，每月补贴多少钱？",))
     assert "200元" in answer.text and "300元" not in answer.text
+
+
+def test_a_several_part_question_answers_the_part_the_documents_hold(library: Library) -> None:
+    """A missing name confined to one part (杭州…呢) does not refuse the part that is answered."""
+    answer = library.ask("东校区的报到率是多少？杭州某某职业技术学院的报到率又是多少？")
+    assert not answer.refused and "96.10%" in answer.text
+
+
+def test_a_sentence_introducing_a_table_brings_its_rows(tmp_path_factory) -> None:  # type: ignore[no-untyped-def]
+    from answer.pipeline import with_introduced_tables
+    from tests.answer.conftest import build
+
+    text = "示范学院社会服务报告\n\n学校面向社会开展培训，分项目情况如下表所示。\n\n项目\t人次\t到款额（万元）\n企业职工培训\t2300\t186.5\n退役军人培训\t420\t35.2\n"
+    built = build(tmp_path_factory.mktemp("introduced"), {"社会服务报告.txt": text})
+    pipeline = built.pipeline
+    doc_id = next(iter(pipeline.library.titles()))  # type: ignore[attr-defined]
+    view = pipeline.document(doc_id)
+    assert view is not None
+    intro = next(c for c in view.chunks if "如下表所示" in c.text)
+    from index.hybrid import ScoredChunk
+
+    passage = ScoredChunk(intro, 1.0, view.title, view.source, covers=(intro.chunk_id,))
+    passages = with_introduced_tables([passage], {doc_id: view})
+    rows = [c for c in view.chunks if c.kind == "table_row"]
+    assert len(passages) == 2 and set(passages[1].covers) == {c.chunk_id for c in rows}

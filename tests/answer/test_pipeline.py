@@ -96,7 +96,10 @@ def test_a_sentence_introducing_a_table_brings_its_rows(tmp_path_factory) -> Non
     from answer.pipeline import with_introduced_tables
     from tests.answer.conftest import build
 
-    text = "示范学院社会服务报告\n\n学校面向社会开展培训，分项目情况如下表所示。\n\n项目\t人次\t到款额（万元）\n企业职工培训\t2300\t186.5\n退役军人培训\t420\t35.2\n"
+    text = (
+        "示范学院社会服务报告\n\n学校面向社会开展培训，分项目情况如下表所示。\n\n"
+        "项目\t人次\t到款额（万元）\n企业职工培训\t2300\t186.5\n退役军人培训\t420\t35.2\n"
+    )
     built = build(tmp_path_factory.mktemp("introduced"), {"社会服务报告.txt": text})
     pipeline = built.pipeline
     doc_id = next(iter(pipeline.library.titles()))  # type: ignore[attr-defined]

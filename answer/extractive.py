@@ -22,7 +22,7 @@ from answer.answerability import fold, measures_stated, ordinal, states_asked_fi
 from answer.compose import Claim, Composition, Span
 from answer.evidence import Evidence, Unit, figures_of
 from answer.question import Mention, Question
-from answer.verify import number_forms, ungrounded_numbers
+from answer.verify import cn_value, number_forms, ungrounded_numbers
 from ingest.chunk import split_sentences, trim_span
 
 _YEAR_HEADER = re.compile(r"(?:19|20)\d{2}")
@@ -171,9 +171,7 @@ def select(evidence: Evidence, budget: Budget | None = None, scoring: Scoring = 
     if question.kind == "write":
         return draft_units(evidence, budget, scoring)
     candidates = [
-        u
-        for u in evidence.units
-        if not u.instruction and not u.heading and (not u.label or set(question.terms) & u.label_terms)
+        u for u in evidence.units if not u.instruction and not u.heading and (not u.label or set(question.terms) & u.label_terms)
     ]
     if not candidates:
         return []
@@ -191,7 +189,14 @@ def select(evidence: Evidence, budget: Budget | None = None, scoring: Scoring = 
             # a list question: the best start is one followed by the items (「第八条 合作形式」 → （一）（二）…)
             head = sorted(candidates, key=lambda u: -gain(u))[:6]
             listed = [u for u in head if list_items(u, evidence)]
-            if listed and gain(listed[0]) * 1.6 >= gain(head[0]):
+            # a list introduced as being of what the question asks for (「下列证件、证明材料：」 for
+            # 「要准备哪几样材料」) is the list asked for, whatever other words it shares
+            named = [u for u in candidates if question.head and question.head in u.text and gain(u) > 0]
+            named = [u for u in sorted(named, key=lambda u: -gain(u)) if list_items(u, evidence)][:1]
+            if named:
+                best, best_gain = named[0], gain(named[0])
+                candidates = [named[0]]
+            elif listed and gain(listed[0]) * 1.6 >= gain(head[0]):
                 best, best_gain = listed[0], gain(listed[0])
                 candidates = [listed[0]]
         for unit in candidates:
@@ -387,6 +392,7 @@ def list_items(first: Unit, evidence: Evidence) -> list[Unit]:
     chunks = [c for c in doc.chunks if c.kind == "text"]
     kind = own.lastgroup if own else None
     items: list[Unit] = []
+    previous: int | None = None
     for s, e in split_sentences(text, start, end):
         match = _ENUMERATOR.match(text[s:e])
         if not match or (s, e) == (first.start, first.end):
@@ -395,10 +401,26 @@ def list_items(first: Unit, evidence: Evidence) -> list[Unit]:
             kind = match.lastgroup
         if match.lastgroup != kind:
             continue
+        number = _item_number(match.group(0))
+        if items and number is not None and previous is not None and number <= previous:
+            break  # the numbering starts again: another list (a second （一）（二） in the same article)
+        previous = number
         chunk = next((c for c in chunks if c.start <= s < c.end), first.chunk)
         sentence = text[s:e]
         items.append(Unit(first.passage, first.doc_id, s, e, sentence, frozenset(), chunk, numbers=len(figures_of(sentence))))
     return items if len(items) >= 2 else []
+
+
+def _item_number(enumerator: str) -> int | None:
+    """The number of an item's enumerator: 3 of （三）, 3.、 ③ and 三是."""
+    digits = re.search(r"\d+", enumerator)
+    if digits:
+        return int(digits.group(0))
+    circled = re.search(r"[①-⑳]", enumerator)
+    if circled:
+        return ord(circled.group(0)) - ord("①") + 1
+    numeral = re.search(r"[一二三四五六七八九十]+", enumerator)
+    return cn_value(numeral.group(0)) if numeral else None
 
 
 def _fit(units: list[Unit], question: Question, budget: Budget) -> list[Unit]:
@@ -475,9 +497,10 @@ def _gain(
     counts only what it says), per length beyond ``LENGTH_NORM`` characters (a long sentence
     matches many words by chance); for the first unit, plus its passage's rank (see ``Scoring``)."""
     context = 0.0 if question.kind == "write" else CONTEXT_SHARE
-    new = sum(
-        w * (1.0 if t in unit.own else context) for t, w in question.weights.items() if t in unit.terms and t not in covered
-    ) / question.weight
+    new = (
+        sum(w * (1.0 if t in unit.own else context) for t, w in question.weights.items() if t in unit.terms and t not in covered)
+        / question.weight
+    )
     size = unit.end - unit.start
     if size > LENGTH_NORM:
         new *= (LENGTH_NORM / size) ** LENGTH_EXPONENT

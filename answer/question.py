@@ -59,8 +59,8 @@ _STOPLIST = """
     谁 吗 呢 吧 啊 呀 么 是否 有没有 能否 可否 能不能 可不可以 要不要 是不是 会不会 该不该 怎么办 咋 咋办 何时
     什么时候 时候 请 请问 问 问一下 告诉 告知 介绍 介绍一下 说明 说说 讲讲 讲 说 谈谈 列出 列举 概括 解释 查 查询 查一下
     了解 知道 想 想知道 想问 帮 帮忙 帮我 麻烦 给 给我 一下 看看 看 显示 提到 提及 讲到 写到 规定 里 中 上 下
-    写 写一段 写一篇 写个 写份 起草 撰写 拟写 草拟 拟 润色 改写 口吻 语气 风格 名义 身份 角度 材料 稿 稿子 宣传稿
-    新闻稿 发言稿 讲话稿 短讯 简讯 简介 综述 概述 小结 总结 汇报 报道 通讯 文案 段 一段 篇 一篇 字 字数 以内 之内 左右
+    写 写一段 写一篇 写个 写份 起草 撰写 拟写 草拟 拟 润色 改写 口吻 语气 风格 名义 身份 角度
+    段 一段 篇 一篇 字 字数 以内 之内 左右
     不超过 不多于 以下 要点 内容 情况 相关 有关 关于 方面 具体 具体地 大概 大约 一共 总共 共 都 各 各有 分别 各自 各是
     用到 用上 写进 写入 包含 涉及 体现 突出 围绕 章节 段落 部分
     比 相比 相较 比较 对比 较 多 少 高 低 多了 少了 高了 低了
@@ -70,9 +70,15 @@ _STOPLIST = """
     现在 目前 当前 如今 现行 最新 以前 以后 过去 原来 当时 今年 去年 明年 不是 是不是 有没有 对不对 行不行 好不好
     他 她 他的 她的 它的 自己 人家 别人 有人 谁的 啥 多大 多么 那么 这么 这样 那样 怎么样 么 嗯 哦
 """
-STOPLIST: frozenset[str] = frozenset(_STOPLIST.split())
+# The genres a writing request names (写一段材料, 宣传稿, 综述). They are instructions in a writing
+# request and content anywhere else (「要准备哪些材料」「年度总结什么时候交」).
+_GENRES = """
+    材料 稿 稿子 宣传稿 新闻稿 发言稿 讲话稿 短讯 简讯 简介 综述 概述 小结 总结 汇报 报道 通讯 文案
+"""
+GENRE_WORDS: frozenset[str] = frozenset(_GENRES.split())
+STOPLIST: frozenset[str] = frozenset(_STOPLIST.split()) | GENRE_WORDS
 _ASKING = frozenset(["哪", "哪几", "几", "多少", "多", "第几", "哪一"])
-_MEASURE_WORDS = frozenset("个条项种类天年月日次名位批届所家门本份步点段篇")
+_MEASURE_WORDS = frozenset("个条项种类样块件张天年月日次名位批届所家门本份步点段篇")
 # 那份, 这条, 一条: pointing words with an item measure point, they say no content
 _POINTING = frozenset(["这", "那", "哪", "每", "某", "该", "本", "此", "一", "这一", "那一"])
 _ITEMS = frozenset("个条项份段篇种类本位名家所门批届")  # (not time units: 每年, 一年 say how often or how long)
@@ -80,8 +86,31 @@ _ITEMS = frozenset("个条项份段篇种类本位名家所门批届")  # (not t
 # Kind words that end a name: what a thing is (an institution, a unit of one, a major, a
 # document). A name is the run of noun-like words that ends in one of them.
 ORG_KINDS = (
-    "职业技术学院", "职业学院", "技术学院", "大学", "学院", "学校", "职院", "中学", "小学", "幼儿园", "研究院", "研究所",
-    "公司", "集团", "协会", "学会", "委员会", "基金会", "联盟", "医院", "银行", "中心", "局", "厅", "署",
+    "职业技术学院",
+    "职业学院",
+    "技术学院",
+    "大学",
+    "学院",
+    "学校",
+    "职院",
+    "中学",
+    "小学",
+    "幼儿园",
+    "研究院",
+    "研究所",
+    "公司",
+    "集团",
+    "协会",
+    "学会",
+    "委员会",
+    "基金会",
+    "联盟",
+    "医院",
+    "银行",
+    "中心",
+    "局",
+    "厅",
+    "署",
 )
 MAJOR_KINDS = ("专业", "专业群")
 DOC_KINDS = ("实施细则", "细则", "条例", "办法", "规定", "法", "实施方案", "纲要", "章程")
@@ -160,6 +189,7 @@ class Question:
     measures: tuple[Measure, ...] = ()  # the kinds of figure it asks for (money, time, ratio, people)
     limit: tuple[int, bool] | None = None  # (characters, approximate) when the question states one
     enumerates: bool = False  # asks for several items (哪些, 三个阶段), whatever its kind
+    head: str | None = None  # what the items of a list question are (材料 of 「要交哪几样材料」)
     when: bool = False  # asks for a time (什么时候, 何时)
     operation: Operation | None = None  # asks for a difference of figures
     followup: bool = False  # read in the context of the question it follows
@@ -192,9 +222,7 @@ class Question:
             others = {t for j, part in enumerate(self.parts) if j != i for t in part}
             return {t: w for t, w in self.parts[i].items() if t not in others} or self.parts[i]
 
-        return max(
-            (share(part, terms) for i, part in enumerate(self.parts) if share(own(i), answered) < 0.5), default=0.0
-        )
+        return max((share(part, terms) for i, part in enumerate(self.parts) if share(own(i), answered) < 0.5), default=0.0)
 
 
 @dataclass(frozen=True)
@@ -214,10 +242,12 @@ class Catalog:
         return cls(families, titles, names)
 
 
-def content_terms(text: str, vocabulary: Vocabulary) -> tuple[str, ...]:
-    """The index terms of ``text`` that say what it is about: no stoplist words, no bare small numbers."""
+def content_terms(text: str, vocabulary: Vocabulary, writing: bool = True) -> tuple[str, ...]:
+    """The index terms of ``text`` that say what it is about: no stoplist words, no bare small
+    numbers; the names of genres only when ``text`` is no writing request."""
+    stop = STOPLIST if writing else STOPLIST - GENRE_WORDS
     return tuple(
-        t for t in vocabulary.terms(text) if t not in STOPLIST and not re.fullmatch(r"\d{1,3}", t) and not _is_stop_compound(t)
+        t for t in vocabulary.terms(text) if t not in stop and not re.fullmatch(r"\d{1,3}", t) and not _is_stop_compound(t)
     )
 
 
@@ -257,34 +287,35 @@ def analyse(
     mentions = tuple(m for m in mentions if not m.weak or m.text in aliases)
     aliases = {short: full for short, full in aliases.items() if full != short}
     query = spell_out(text, aliases)
+    writing = bool(length_limit(text) or _WRITE.search(text))
     earlier = analyse(history[-1], vocabulary, library, history[:-1]) if history and is_followup(text, vocabulary) else None
     # what the answer is weighed against: the question with the names of institutions spelled out;
     # the document it names only scopes retrieval (its words are in every passage of it)
     weighed = spell_out(text, {m.text: aliases[m.text] for m in mentions if m.text in aliases and m.kind != "document"})
-    if earlier is None and (length_limit(text) or _WRITE.search(text)):
+    if earlier is None and writing:
         # a writing request is weighed and retrieved for its topic, not its instructions (口吻, 短讯, 200字)
         weighed, query = topic_of(weighed), topic_of(query)
     if earlier is not None:
         query = f"{earlier.query} {query}"
         weighed = f"{earlier.weighed} {weighed}"
-    scope = {
-        t
-        for m in mentions
-        if m.kind == "document" and (m.text in aliases or documents)
-        for t in content_terms(f"{m.text} {aliases.get(m.text, '')}", vocabulary)
-    }
-    terms = tuple(t for t in content_terms(weighed, vocabulary) if t not in scope) or content_terms(weighed, vocabulary)
+    # the document the question names scopes retrieval; its name is cut from what is weighed, while
+    # the same words elsewhere in the question stay (「收养登记办法里，想收养孩子…」 keeps 收养)
+    every = (*mentions, *(earlier.mentions if earlier else ()))
+    resolved = {m.text for m in every if m.kind == "document" and (m.text in aliases or documents)}
+    named_documents = sorted(resolved, key=len, reverse=True)
+    bare = re.sub("|".join(map(re.escape, named_documents)), " ", weighed) if named_documents else weighed
+    terms = content_terms(bare, vocabulary, writing) or content_terms(weighed, vocabulary, writing)
     weights = _weights(terms, vocabulary)
     if earlier is not None:
         # the follow-up's own words lead; the earlier question's words give the context, except
         # those naming the earlier item of the same kind (东校区 after 「那西校区呢？」: both …校区)
-        own = set(content_terms(text, vocabulary))
+        own = set(content_terms(text, vocabulary, writing))
         replaced = {t for t in weights if t not in own and any(_same_kind(t, o) for o in own)}
         weights = {t: w * (1.0 if t in own else FOLLOWUP_CONTEXT_WEIGHT) for t, w in weights.items() if t not in replaced}
         terms = tuple(t for t in terms if t not in replaced)
     split = [part for part in re.split(r"[？?；;。！!]", text) if len(part.strip()) >= 4]
-    raw_parts = [part for part in split if any(t in weights for t in content_terms(part, vocabulary))]
-    parts = tuple({t: weights[t] for t in content_terms(part, vocabulary) if t in weights} for part in raw_parts)
+    raw_parts = [part for part in split if any(t in weights for t in content_terms(part, vocabulary, writing))]
+    parts = tuple({t: weights[t] for t in content_terms(part, vocabulary, writing) if t in weights} for part in raw_parts)
     if _WHEN.search(text):
         # 「一年中什么时候考核」 asks for a time: a sentence stating one (每学年末, 3月) answers it
         top = max(weights.values(), default=1.0)
@@ -310,6 +341,7 @@ def analyse(
         ),
         limit=limit,
         enumerates=bool(_LIST.search(text)),
+        head=list_head(text) if _LIST.search(text) else None,
         when=bool(_WHEN.search(text)),
         operation=operation,
         mentions=mentions,
@@ -355,8 +387,51 @@ def follow(question: Question, earlier: Question) -> Question:
         measures=question.measures or earlier.measures,
         kind=question.kind if question.kind != "fact" else earlier.kind if earlier.kind != "write" else "fact",
         enumerates=question.enumerates or earlier.enumerates,
+        head=question.head or (earlier.head if not question.enumerates else None),
         when=question.when or earlier.when,
     )
+
+
+_ASKS_ITEMS = re.compile(r"哪些|哪几[个条项种类样块件点]?|哪[个种类条项样]|有什么")
+
+
+def list_head(text: str) -> str | None:
+    """The noun a list question asks for items of: the noun phrase right after its asking word
+    (「哪几样材料」「哪些条件」「有什么奖励」), else the last noun before the asking word in its clause
+    (「要提交的材料有哪些」); of a phrase, its last noun (Chinese noun phrases end in their head:
+    基本原则 → 原则). None when the noun it names is vague (哪几方面, 哪些内容) or there is none."""
+    asking = _ASKS_ITEMS.search(text)
+    if asking is None:
+        return None
+    vague = STOPLIST - GENRE_WORDS
+
+    def nounish(word: str, flag: str, ends: bool) -> bool:
+        # jieba tags some nouns as times, numerals or verbs (节日 t, 层次 m, 要求 v): a word the
+        # clause ends on after an asking word is the thing asked for
+        if len(word) < 2 or not re.fullmatch(r"[\u4e00-\u9fff]+", word) or KIND_WORD.search(word) or flag.startswith("nr"):
+            return False
+        return flag.startswith(("n", "vn", "t")) or (ends and flag.startswith(("v", "m")))
+
+    after = [(w, f) for w, f in _posseg().cut(text[asking.end() :])]
+    run: list[str] = []
+    for i, (word, flag) in enumerate(after):
+        ends = i + 1 == len(after) or not re.search(r"[\u4e00-\u9fff]", after[i + 1][0])
+        if word in vague and not run:
+            return None
+        if word in vague or not nounish(word, flag, ends):
+            break
+        run.append(word)
+    if run:
+        return run[-1]
+    # 「材料有哪些」「原则包括哪几条」: the noun the asking word is said of, past only asking verbs
+    for word, flag in reversed([(w, f) for w, f in _posseg().cut(text[: asking.start()])]):
+        if word in vague or word in _LIST_VERBS:
+            continue
+        return word if nounish(word, flag, False) else None
+    return None
+
+
+_LIST_VERBS = frozenset(["包括", "分", "分为", "分成", "具体", "主要", "主要是", "一共", "共有"])
 
 
 def _asks_people(text: str) -> bool:

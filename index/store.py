@@ -22,6 +22,11 @@ import numpy as np
 from ingest.errors import SettingsError, ZhikuError
 
 COLLECTION = "zhiku_chunks"
+# How many candidates Chroma's HNSW graph keeps while it searches. Sentence embeddings crowd into a
+# narrow band of similarities (e5: 0.85–0.95 for anything on topic), where Chroma's default beam
+# of 100 loses the true nearest chunks of some queries altogether (measured on the dev2 library:
+# recall@10 0.973 with questions at 0.0; at 500 it is 1.0, for well under a millisecond more).
+SEARCH_BEAM = 500
 _T = TypeVar("_T")
 
 
@@ -62,7 +67,10 @@ class ChromaStore:
         identity = {"zhiku_embedder": self.embedder_name, "zhiku_dim": self.dim}
         try:
             collection = self._client.get_or_create_collection(
-                COLLECTION, metadata=identity, configuration={"hnsw": {"space": "cosine"}}, embedding_function=None
+                COLLECTION,
+                metadata=identity,
+                configuration={"hnsw": {"space": "cosine", "ef_search": SEARCH_BEAM}},
+                embedding_function=None,
             )
         except Exception as error:  # connection refused, server error: say where
             raise ZhikuError(f"无法打开向量库 {self.location} (cannot open the Chroma store): {error}") from error
@@ -75,6 +83,7 @@ class ChromaStore:
                 f" (index built with embedder {name}/{dim}, settings say {self.embedder_name}/{self.dim}: "
                 "run `zhiku reindex` to rebuild)"
             )
+        _widen_search(collection)
         return collection
 
     def _drop_collection(self) -> None:
@@ -148,6 +157,16 @@ class ChromaStore:
         return [VectorHit(cid, 1.0 - float(dist)) for cid, dist in zip(result["ids"][0], result["distances"][0], strict=True)]
 
 
+def _widen_search(collection: Any) -> None:
+    """Raise a collection's search beam to ``SEARCH_BEAM`` (collections made by earlier versions
+    kept Chroma's default). A server too old to change it keeps its own."""
+    hnsw = (getattr(collection, "configuration_json", None) or {}).get("hnsw") or {}
+    if int(hnsw.get("ef_search") or 0) >= SEARCH_BEAM:
+        return
+    with contextlib.suppress(Exception):
+        collection.modify(configuration={"hnsw": {"ef_search": SEARCH_BEAM}})
+
+
 def _embedded_client(path: Path) -> Any:
     import chromadb
     from chromadb.config import Settings as ChromaSettings
@@ -166,7 +185,9 @@ def _server_client(url: str) -> Any:
     port = parsed.port or (443 if parsed.scheme == "https" else 8000)
     try:
         return chromadb.HttpClient(
-            host=parsed.hostname, port=port, ssl=parsed.scheme == "https",
+            host=parsed.hostname,
+            port=port,
+            ssl=parsed.scheme == "https",
             settings=ChromaSettings(anonymized_telemetry=False),
         )
     except Exception as error:

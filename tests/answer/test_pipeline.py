@@ -112,3 +112,23 @@ def test_a_sentence_introducing_a_table_brings_its_rows(tmp_path_factory) -> Non
     passages = with_introduced_tables([passage], {doc_id: view})
     rows = [c for c in view.chunks if c.kind == "table_row"]
     assert len(passages) == 2 and set(passages[1].covers) == {c.chunk_id for c in rows}
+
+
+def test_a_list_question_gets_the_list_of_what_it_asks_for(tmp_path_factory) -> None:  # type: ignore[no-untyped-def]
+    """「要准备哪几样材料」 is answered by the list introduced as 材料, all of its items and only them,
+    although another article shares more of the question's everyday words."""
+    from tests.answer.conftest import build
+
+    text = (
+        "# 示例市困难学生补助办法\n\n"
+        "第五条 申请补助的学生，一方因故不能亲自办理的，可以委托家长办理，家长应当准备委托书。\n\n"
+        "第六条 申请人应当向学校提交补助申请表和下列证明材料：\n\n"
+        "（一）申请人的学生证；\n\n（二）家庭收入情况说明；\n\n（三）村民委员会或者居民委员会出具的困难证明。\n\n"
+        "属于孤儿的，还应当提交下列证明：\n\n（一）民政部门出具的孤儿证明；\n\n（二）监护人的身份证明。\n\n"
+        "第七条 本办法自2024年3月1日起施行。\n"
+    )
+    built = build(tmp_path_factory.mktemp("lists"), {"补助办法.md": text})
+    answer = built.ask("补助办法里，想申请的学生一方要准备哪几样材料？")
+    assert not answer.refused
+    assert all(item in answer.text for item in ("学生证", "家庭收入情况说明", "困难证明"))
+    assert "孤儿证明" not in answer.text  # the second list of the article starts its numbering again

@@ -12,6 +12,7 @@ from answer.question import (
     find_mentions,
     is_followup,
     is_place,
+    list_head,
     matches,
     resolve,
     resolve_all,
@@ -153,3 +154,37 @@ def test_short_forms_are_spelled_out_in_one_pass(vocabulary: LexicalIndex) -> No
 def test_sub_questions_and_their_texts_stay_in_step(vocabulary: LexicalIndex) -> None:
     question = analyse("请问一下。职业学校怎么组织实践？实习补贴多少钱？", vocabulary)
     assert len(question.parts) == len(question.part_texts) == 2
+
+
+@pytest.mark.parametrize(
+    ("question", "head"),
+    [
+        ("申请助学金要提交哪几样材料？", "材料"),
+        ("设立分校应当符合哪些条件？", "条件"),
+        ("这个基金的基本原则有哪几条？", "原则"),  # a noun phrase ends in its head: 基本原则 → 原则
+        ("要提交的证明有哪些？", "证明"),  # the noun the asking word is said of
+        ("学校和企业可以在哪几方面合作？", None),  # a vague noun names no kind of item
+        ("每天最多工作几个小时？", None),  # how many, not which
+    ],
+)
+def test_a_list_question_names_what_its_items_are(question: str, head: str | None) -> None:
+    """Principle: the noun a list question asks items of is the head of its asking phrase."""
+    assert list_head(question) == head
+
+
+def test_genre_words_are_content_except_in_a_writing_request(vocabulary: LexicalIndex) -> None:
+    """A genre (材料, 总结, 简介) instructs a writing request and is a thing anywhere else."""
+    assert "材料" in analyse("申请补贴要准备哪些材料？", vocabulary).terms
+    assert "总结" in analyse("年度总结什么时候交？", vocabulary).terms
+    writing = analyse("写一段图书馆改造工程的总结材料，200字左右", vocabulary)
+    assert writing.kind == "write" and not {"总结", "材料"} & set(writing.terms)
+
+
+def test_a_named_document_leaves_its_words_where_the_question_repeats_them(vocabulary: LexicalIndex) -> None:
+    """The document a question names scopes it; its name is cut from what is weighed, not its words
+    elsewhere in the question (资助 of 「申请资助的学生」 after 「资助办法里」)."""
+    library = {"d": "示例省学生资助管理办法"}
+    question = analyse("资助办法里，申请资助的学生要交什么？", vocabulary, library)
+    assert question.documents == ("d",)
+    assert "资助" in question.terms
+    assert "资助" not in analyse("资助办法里，学生要交什么？", vocabulary, library).terms

@@ -13,7 +13,7 @@ import pytest
 from index.embed import E5SmallEmbedder
 from index.hybrid import HybridRetriever
 from index.indexer import Index
-from index.store import ChromaStore, EmbedderMismatchError
+from index.store import COLLECTION, SEARCH_BEAM, ChromaStore, EmbedderMismatchError
 from ingest.errors import SettingsError
 from tests.servers import free_port, running
 
@@ -97,3 +97,34 @@ def test_a_reader_follows_a_rebuilt_collection(tmp_path: Path) -> None:
     ChromaStore("test", 8, path=tmp_path, rebuild=True).upsert(["z"], vectors[2:], [{"doc_id": "g", "kind": "text"}])
     reader.delete_docs({"g"})
     assert reader.count() == 0
+
+
+def test_the_search_beam_is_wide_on_new_and_old_collections(tmp_path: Path) -> None:
+    """Sentence embeddings crowd into a narrow band of similarities, where Chroma's default HNSW
+    beam (100) loses some queries' nearest chunks: every collection searches with ``SEARCH_BEAM``,
+    also one an earlier version made with the default, and finds what an exact search finds."""
+    import chromadb
+
+    def beam(store: ChromaStore) -> int:
+        return int(store._collection.configuration_json["hnsw"]["ef_search"])
+
+    assert beam(ChromaStore("test", 8, path=tmp_path / "new")) == SEARCH_BEAM
+    from chromadb.config import Settings as ChromaSettings
+
+    old = chromadb.PersistentClient(path=str(tmp_path / "old"), settings=ChromaSettings(anonymized_telemetry=False))
+    made = old.create_collection(
+        COLLECTION,
+        metadata={"zhiku_embedder": "test", "zhiku_dim": 8},
+        configuration={"hnsw": {"space": "cosine"}},
+        embedding_function=None,
+    )
+    assert made.configuration_json["hnsw"]["ef_search"] < SEARCH_BEAM
+    rng = np.random.default_rng(3)
+    vectors = (rng.normal(size=(1, 8)) * 3 + rng.normal(size=(600, 8))).astype(np.float32)  # one crowded band
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    made.add(ids=[str(i) for i in range(600)], embeddings=vectors)
+    store = ChromaStore("test", 8, path=tmp_path / "old")
+    assert beam(store) == SEARCH_BEAM
+    for query in vectors[:20] + 0.05:
+        exact = {str(i) for i in np.argsort(-(vectors @ query))[:10]}
+        assert {h.chunk_id for h in store.query(query, 10)} == exact

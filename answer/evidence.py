@@ -331,7 +331,21 @@ def build_units(
                         lead=before,
                     )
                 )
-    return units
+    return [_with_parts(unit, question) for unit in units]
+
+
+def _with_parts(unit: Unit, question: Question) -> Unit:
+    """``unit`` holding also the question's terms that are part of one of its words: a Chinese
+    compound says its parts (双师素质 says 双师, 专任教师 says 专任), while the tokenizer splits
+    out only the parts its dictionary knows."""
+    missing = [t for t in question.weights if len(t) >= 2 and t not in unit.terms]
+    if not missing:
+        return unit
+    own = {t for t in missing if any(t in word for word in unit.own if len(word) > len(t))}
+    context = {t for t in missing if t not in own and any(t in word for word in unit.terms if len(word) > len(t))}
+    if not own and not context:
+        return unit
+    return replace(unit, own=unit.own | own, terms=unit.terms | own | context)
 
 
 def focus_weights(question: Question, units: Sequence[Unit]) -> Question:

@@ -516,7 +516,8 @@ def _row_text(unit: Unit) -> str:
 
 
 def _overlaps(a: Unit, b: Unit) -> bool:
-    return a.doc_id == b.doc_id and a.start < b.end and b.start < a.end
+    """The same stretch of one document, or the same words again (a table printed twice)."""
+    return (a.doc_id == b.doc_id and a.start < b.end and b.start < a.end) or a.text.strip() == b.text.strip()
 
 
 def _length(unit: Unit, question: Question) -> int:

@@ -138,7 +138,9 @@ _QUANTITY = re.compile(
 )
 _WHEN = re.compile(r"什么时候|何时|什么时间|哪个时间|哪段时间|几月份?|哪一?天|时间安排")
 # a change or gap between two figures (下降了多少, 相差多少), not a bound (最少多少, 至少多少)
-_DIFFERENCE = re.compile(r"(?:[下上]降|[增减][加少长]|提高|降低|上升|变化|(?<![最至])[高低多少]|相差|差)了?多少|差[多几]少|差距")
+_DIFFERENCE = re.compile(
+    r"(?:[下上]降|[增减][加少长]|提高|降低|上升|变化|[掉跌涨]|(?<![最至])[高低多少]|相差|差)了?多少|差[多几]少|差距"
+)
 # what kind of figure a quantity question expects (多少钱 → an amount of money, 多久 → a duration)
 _MEASURES: tuple[tuple[Measure, re.Pattern[str]], ...] = (
     ("money", re.compile(r"多少钱|几块钱|多少元|[钱款费金薪资贴]\S{0,4}多少|多少\S{0,2}[钱款费]|[罚赔补奖]多少")),
@@ -291,7 +293,9 @@ def analyse(
     earlier = analyse(history[-1], vocabulary, library, history[:-1]) if history and is_followup(text, vocabulary) else None
     # what the answer is weighed against: the question with the names of institutions spelled out;
     # the document it names only scopes retrieval (its words are in every passage of it)
-    weighed = spell_out(text, {m.text: aliases[m.text] for m in mentions if m.text in aliases and m.kind != "document"})
+    weighed = spell_out(
+        text, {m.text: aliases[m.text] for m in mentions if m.text in aliases and m.kind != "document"}, keep=False
+    )
     if earlier is None and writing:
         # a writing request is weighed and retrieved for its topic, not its instructions (口吻, 短讯, 200字)
         weighed, query = topic_of(weighed), topic_of(query)
@@ -444,13 +448,14 @@ def _asks_people(text: str) -> bool:
     return False
 
 
-def spell_out(text: str, aliases: Mapping[str, str]) -> str:
+def spell_out(text: str, aliases: Mapping[str, str], keep: bool = True) -> str:
     """``text`` with each short form followed by its library name, in one pass (a name put in
-    never has another short form replaced inside it): 「清职院（清远职业技术学院）」."""
+    never has another short form replaced inside it): 「清职院（清远职业技术学院）」; without
+    ``keep``, the name in its place (the short form is no word of the documents)."""
     if not aliases:
         return text
     pattern = re.compile("|".join(re.escape(short) for short in sorted(aliases, key=len, reverse=True)))
-    return pattern.sub(lambda m: f"{m.group(0)}（{aliases[m.group(0)]}）", text)
+    return pattern.sub(lambda m: f"{m.group(0)}（{aliases[m.group(0)]}）" if keep else aliases[m.group(0)], text)
 
 
 def topic_of(request: str) -> str:

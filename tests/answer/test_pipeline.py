@@ -132,3 +132,21 @@ def test_a_list_question_gets_the_list_of_what_it_asks_for(tmp_path_factory) -> 
     assert not answer.refused
     assert all(item in answer.text for item in ("学生证", "家庭收入情况说明", "困难证明"))
     assert "孤儿证明" not in answer.text  # the second list of the article starts its numbering again
+
+
+def test_a_compound_says_its_parts_and_a_drop_is_a_difference(tmp_path_factory) -> None:  # type: ignore[no-untyped-def]
+    """双师 is part of the compound 双师素质 (the tokenizer does not split it out): the row
+    answers; 「掉了多少」 asks for the difference, computed once though the table is printed twice."""
+    from tests.answer.conftest import build
+
+    table = "表3：师资情况\n\n指标\t单位\t2022年\t2023年\n双师素质教师比例\t%\t71.40\t76.90\n生师比\t—\t17.2\t18.1\n"
+    text = f"样例职业技术学院2023年质量报告\n\n一、师资队伍\n\n{table}\n二、附录\n\n{table}"
+    built = build(tmp_path_factory.mktemp("compound"), {"样例质量报告.txt": text})
+    question = "样例学院双师老师的比例，2023年比2022年涨了多少？"
+    evidence = built.pipeline.evidence(built.pipeline.analyse(question))
+    row = next(u for u in evidence.units if u.is_row and "双师素质" in u.text)
+    assert "双师" in row.own
+    answer = built.ask(question)
+    assert not answer.refused
+    assert "71.40%" in answer.text and "76.90%" in answer.text and "5.5个百分点" in answer.text
+    assert answer.text.count("双师素质教师比例") == 1  # the same row printed twice is said once

@@ -49,6 +49,8 @@ class Vocabulary(Protocol):
 
     def document_frequency(self, term: str) -> int: ...
 
+    def words_starting(self, char: str) -> list[str]: ...
+
 
 # Words that ask, point or instruct rather than say what the answer is about. They are the closed
 # classes of Chinese questions and requests: interrogatives, modal and asking verbs, deixis,
@@ -67,7 +69,8 @@ _STOPLIST = """
     这 那 这个 那个 这些 那些 这种 那种 此 其 它 它们 他们 她们 我们 我 你 您 咱 咱们 大家 上面 以上 上述 前面 刚才 之前
     最后 还 还有 另外 以及 和 与 及 或 或者 还是 的 地 得 了 着 过 是 有 在 对 把 被 让 由 从 到 按 按照 根据 依据 依照
     要 会 能 可以 应该 应当 需要 需 得到 可 就 才 又 也 再 么样 一些 有些 有的 等 等等 呢 嘛 吧 哪些方面 一下子
-    现在 目前 当前 如今 现行 最新 以前 以后 过去 原来 当时 今年 去年 明年 不是 是不是 有没有 对不对 行不行 好不好
+    新版 旧版 老版 原版 现在 目前 当前 如今 现行 最新 以前 以后 过去 原来 当时 今年 去年 明年
+    不是 是不是 有没有 对不对 行不行 好不好
     他 她 他的 她的 它的 自己 人家 别人 有人 谁的 啥 多大 多么 那么 这么 这样 那样 怎么样 么 嗯 哦
 """
 # The genres a writing request names (写一段材料, 宣传稿, 综述). They are instructions in a writing
@@ -309,6 +312,12 @@ def analyse(
     named_documents = sorted(resolved, key=len, reverse=True)
     bare = re.sub("|".join(map(re.escape, named_documents)), " ", weighed) if named_documents else weighed
     terms = content_terms(bare, vocabulary, writing) or content_terms(weighed, vocabulary, writing)
+    # a word the library never uses may be a short form of one it does (教资 → 教师资格, 年报 → 年度报告)
+    short_words = {t: full for t in terms if (full := expand_short_word(t, vocabulary))}
+    if short_words:
+        terms = tuple(dict.fromkeys(short_words.get(t, t) for t in terms))
+        query = f"{query} {' '.join(short_words.values())}"
+        aliases = {**aliases, **short_words}
     weights = _weights(terms, vocabulary)
     if earlier is not None:
         # the follow-up's own words lead; the earlier question's words give the context, except
@@ -358,6 +367,22 @@ def analyse(
         part_texts=tuple(raw.strip() for raw in raw_parts),
     )
     return question if earlier is None else replace(follow(question, earlier), followup=True)
+
+
+_NUMERALS = frozenset("一二三四五六七八九十百千万零两")
+
+
+def expand_short_word(term: str, vocabulary: Vocabulary) -> str | None:
+    """The library's word that ``term`` is a short form of, when neither the library nor the
+    general dictionary knows ``term`` (a word jieba knows, such as 招人, is a word of its own): the
+    most used word, at most two characters longer, that ``term`` abbreviates by the rule names
+    follow (``abbreviates``): 教资 → 教师资格, 年假 → 年休假. Numerals (五一) are no short forms."""
+    if not 2 <= len(term) <= 4 or set(term) <= _NUMERALS or vocabulary.document_frequency(term) > 0:
+        return None
+    if _dictionary().get(term):
+        return None
+    found = [w for w in vocabulary.words_starting(term[0]) if len(term) < len(w) <= len(term) + 2 and abbreviates(term, w)]
+    return max(found, key=lambda w: (vocabulary.document_frequency(w), w), default=None)
 
 
 def _weights(terms: Sequence[str], vocabulary: Vocabulary) -> dict[str, float]:
@@ -614,6 +639,14 @@ def _word_starts(name: str) -> frozenset[int]:
 def words_of(text: str) -> list[str]:
     """jieba's words of ``text`` (its own dictionary, as the name rules read it)."""
     return [w for w, _ in _posseg().cut(text)]
+
+
+@cache
+def _dictionary() -> dict[str, int]:
+    """jieba's dictionary: word → frequency."""
+    tokenizer = _posseg().tokenizer
+    tokenizer.check_initialized()
+    return tokenizer.FREQ
 
 
 @cache

@@ -122,6 +122,7 @@ class LexicalIndex:
         self._row_of: dict[str, int] = {}
         self._dead: list[int] = []
         self._vocab: dict[str, int] = {}
+        self._by_first: tuple[int, dict[str, list[str]]] | None = None
         self._tf = sp.csr_matrix((0, 0), dtype=np.int32)
         # Buffered rows in CSR parts (flat lists, so an add costs no numpy allocation).
         self._pending_indices: list[int] = []
@@ -307,6 +308,16 @@ class LexicalIndex:
         col = self._vocab.get(term)
         scoring = self._ready()
         return int(scoring.df[col]) if col is not None and col < len(scoring.df) else 0
+
+    def words_starting(self, char: str) -> list[str]:
+        """The index's words that start with ``char`` and some chunk still holds (what a short
+        form starting so may stand for)."""
+        if self._by_first is None or self._by_first[0] != len(self._vocab):
+            grouped: dict[str, list[str]] = {}
+            for term in self._vocab:
+                grouped.setdefault(term[0], []).append(term)
+            self._by_first = (len(self._vocab), grouped)
+        return [w for w in self._by_first[1].get(char, []) if self.document_frequency(w) > 0]
 
     def _index_terms(self, text: str) -> list[str]:
         return [t for t in self.tokenizer.tokens(text) if t not in STOP_TOKENS and _WORD_CHAR.search(t)]

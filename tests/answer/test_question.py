@@ -190,3 +190,16 @@ def test_a_named_document_leaves_its_words_where_the_question_repeats_them(vocab
     assert question.documents == ("d",)
     assert "资助" in question.terms
     assert "资助" not in analyse("资助办法里，学生要交什么？", vocabulary, library).terms
+
+
+def test_a_word_the_library_never_uses_may_be_a_short_form_of_one_it_does() -> None:
+    """教资 is no word of the library or the dictionary: it stands for the library's 教师资格. 招人 is a
+    dictionary word of its own and is never read as 招生人数; 五一 is a numeral, no short form."""
+    lexical = LexicalIndex(ChineseTokenizer())
+    texts = ["申请认定教师资格的，应当提交身份证明。", "学校今年招生人数为3200人。", "职工累计工作已满1年的，享受年休假。"]
+    lexical.add_many((f"c{i}", "d", "text", t) for i, t in enumerate(texts))
+    question = analyse("教资怎么申请认定？", lexical)
+    assert question.aliases["教资"] == "教师资格" and "教师资格" in question.weights
+    assert "教师资格" in question.query
+    assert "招人" not in analyse("哪些单位在招人？", lexical).aliases
+    assert "五一" not in analyse("五一放几天？", lexical).aliases

@@ -238,6 +238,11 @@ def draft_units(evidence: Evidence, budget: Budget, scoring: Scoring = SCORING) 
     character pairs) is left out."""
     question = evidence.question
     candidates = [u for u in evidence.units if not u.instruction and not u.heading and not u.label]
+    # a piece of writing about an institution is made of what is said about it: each sentence's own
+    # words or its document's (title, cover, recurring names) name it, not another school
+    institutions = [m for m in question.mentions if m.kind in ("org", "major")]
+    about = [u for u in candidates if all(supported(m, fold(u.words), question) for m in institutions)]
+    candidates = about or candidates
     if not candidates:
         return []
 

@@ -29,6 +29,7 @@ from ingest.records import Chunk
 _ARTICLE = re.compile(r"^第[一二三四五六七八九十百零〇两\d]+条")
 _INTRODUCES_TABLE = re.compile(r"(?:如下表|见下表|下表所示|如表\s*[\d一二三四五六七八九十\-－. ]{0,8}所示)")
 INTRODUCED_ROWS = 80  # the most rows of a table a passage introducing it brings along
+SUBJECT_PASSAGES = 4  # passages from the reports of the institution a question names, beside the best ones
 ROW_PASSAGES = 4  # table rows a quantity question retrieves besides its passages
 
 
@@ -121,6 +122,14 @@ class AnswerPipeline:
         passages = self.retriever.retrieve(question.query, top_k=top_k or self.top_k, filters=scoped)
         if named and not passages:
             passages = self.retriever.retrieve(question.query, top_k=top_k or self.top_k, filters=filters)
+        subjects = self._subject_documents(question, passages) - named
+        if subjects and filters is None:
+            # an institution the question names is what its reports are about: every passage of them
+            # says its name, so the name picks the report and the rest of the question the passage
+            inside = self.retriever.retrieve(self._without_names(question), top_k=SUBJECT_PASSAGES,
+                                             filters=Filters(frozenset(subjects)))
+            held = {cid for p in passages for cid in p.covers}
+            passages = passages + [p for p in inside if not set(p.covers) & held]
         if question.quantity and question.kind == "fact" and (filters is None or filters.kinds is None):
             # a figure often stands in a table: the best rows join the passages (「河南来的有多少」 is a row)
             only_rows = Filters(scoped.doc_ids if scoped else None, frozenset({"table_row"}))
@@ -137,6 +146,27 @@ class AnswerPipeline:
         focused = focus_weights(question, units)
         other_versions = superseded(list(docs.values()), self._titles().values(), earlier=question.old_version)
         return Evidence(focused, passages, units, docs, other_versions)
+
+    def _subject_documents(self, question: Question, passages: Sequence[ScoredChunk]) -> set[str]:
+        """The retrieved documents about an institution the question names: their title, file
+        name, cover or recurring names say it (a report's title may not)."""
+        names = {question.aliases.get(m.text, m.text) for m in question.mentions if m.kind == "org"}
+        names = {n for n in names if len(n) >= 4}
+        found: set[str] = set()
+        for doc_id in dict.fromkeys(p.chunk.doc_id for p in passages) if names else ():
+            view = self.document(doc_id)
+            if view is not None and any(n in f"{view.title} {view.file_name} {view.cover} {view.subjects}" for n in names):
+                found.add(doc_id)
+        return found
+
+    def _without_names(self, question: Question) -> str:
+        """The question's query without the institutions it names (and their short forms)."""
+        query = question.query
+        for m in question.mentions:
+            if m.kind == "org":
+                for name in sorted({question.aliases.get(m.text, ""), m.text} - {""}, key=len, reverse=True):
+                    query = query.replace(name, " ")
+        return re.sub(r"[（(]\s*[)）]", " ", query).strip() or question.query
 
     def document(self, doc_id: str) -> DocView | None:
         """A document's view, cached by its content id and chunking (a re-chunked one is read anew)."""

@@ -140,7 +140,7 @@ def test_a_compound_says_its_parts_and_a_drop_is_a_difference(tmp_path_factory) 
     from tests.answer.conftest import build
 
     table = "表3：师资情况\n\n指标\t单位\t2022年\t2023年\n双师素质教师比例\t%\t71.40\t76.90\n生师比\t—\t17.2\t18.1\n"
-    text = f"样例职业技术学院2023年质量报告\n\n一、师资队伍\n\n{table}\n二、附录\n\n{table}"
+    text = f"样例职业技术学院2023年质量报告\n\n一、师资队伍\n\n学校重视双师队伍建设。\n\n{table}\n二、附录\n\n{table}"
     built = build(tmp_path_factory.mktemp("compound"), {"样例质量报告.txt": text})
     question = "样例学院双师老师的比例，2023年比2022年涨了多少？"
     evidence = built.pipeline.evidence(built.pipeline.analyse(question))
@@ -150,3 +150,27 @@ def test_a_compound_says_its_parts_and_a_drop_is_a_difference(tmp_path_factory) 
     assert not answer.refused
     assert "71.40%" in answer.text and "76.90%" in answer.text and "5.5个百分点" in answer.text
     assert answer.text.count("双师素质教师比例") == 1  # the same row printed twice is said once
+
+
+def test_a_named_institution_finds_its_reports_by_cover_and_searches_them_for_the_rest(  # type: ignore[no-untyped-def]
+    tmp_path_factory,
+) -> None:
+    """A report whose title lacks its school (a PDF title cut short) is still the school's when its
+    cover names it; within it, the question is searched without the name every passage shares."""
+    from tests.answer.conftest import build
+
+    report = (
+        "2023届毕业生就业质量年度报告\n\n样例职业技术学院\n\n一、升学\n\n毕业生国内升学312人，升学率为9.80%。\n\n"
+        "二、招聘\n\n样例职业技术学院举办春季双选会。样例职业技术学院举办秋季双选会。\n"
+    )
+    other = "另一职业技术学院2023年质量报告\n\n另一职业技术学院毕业生国内升学120人。\n"
+    built = build(tmp_path_factory.mktemp("subject"), {"就业质量年度报告.txt": report, "另一学院.txt": other})
+    pipeline = built.pipeline
+    question = pipeline.analyse("写一段样例职业技术学院毕业生国内升学情况的简介，100字左右")
+    passages = pipeline.retriever.retrieve(question.query, top_k=4)
+    subjects = pipeline._subject_documents(question, passages)
+    titles = pipeline.library.titles()  # type: ignore[attr-defined]
+    assert [titles[d] for d in subjects] == ["2023届毕业生就业质量年度报告"]
+    assert "样例职业技术学院" not in pipeline._without_names(question) and "升学" in pipeline._without_names(question)
+    answer = built.ask("写一段样例职业技术学院毕业生国内升学情况的简介，100字左右")
+    assert "312人" in answer.text and "120人" not in answer.text

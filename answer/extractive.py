@@ -293,6 +293,10 @@ def _says_years(unit: Unit, question: Question) -> bool:
 
 
 def _repeats(a: Unit, b: Unit) -> bool:
+    """Whether ``a`` says much the same as ``b``: most of its character pairs, and no figure of its
+    own (「国内升学1583人」 beside 「国内、出国（境）升学1652人」 says something new)."""
+    if set(figures_of(a.text)) - set(figures_of(b.text)):
+        return False
     pairs = {a.text[i : i + 2] for i in range(len(a.text) - 1)}
     other = {b.text[i : i + 2] for i in range(len(b.text) - 1)}
     return bool(pairs) and len(pairs & other) >= 0.6 * min(len(pairs), len(other) or 1)
@@ -546,7 +550,7 @@ def narrow(unit: Unit, question: Question) -> tuple[int, int]:
     if unit.is_row or unit.whole or unit.end - unit.start <= longest:
         return unit.start, unit.end
     text = unit.text
-    bounds = [0, *(m.end() for m in _CLAUSE_END.finditer(text)), len(text)]
+    bounds = [0, *_clause_ends(text), len(text)]
     clauses = [(a, b) for a, b in itertools.pairwise(bounds) if b > a]
     wanted = {t for t in question.terms if t in unit.terms}
     if not wanted or len(clauses) < 2:
@@ -561,6 +565,23 @@ def narrow(unit: Unit, question: Question) -> tuple[int, int]:
             hi += 1
     a, b = clauses[lo][0], clauses[hi][1]
     return unit.start + a, unit.start + len(text[:b].rstrip("，,；;：: "))
+
+
+_OPENING, _CLOSING = "（(“‘《「【[", "）)”’》」】]"
+
+
+def _clause_ends(text: str) -> list[int]:
+    """Where ``text``'s clauses end: after a comma, semicolon or colon outside brackets and quotes
+    (「土家族（162人，占比2.52%）」 is one clause)."""
+    ends, depth = [], 0
+    for i, char in enumerate(text):
+        if char in _OPENING:
+            depth += 1
+        elif char in _CLOSING:
+            depth = max(0, depth - 1)
+        elif depth == 0 and _CLAUSE_END.fullmatch(char):
+            ends.append(i + 1)
+    return ends
 
 
 def render(unit: Unit, evidence: Evidence) -> list[Claim]:

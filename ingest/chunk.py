@@ -33,11 +33,34 @@ def split_sentences(text: str, start: int = 0, end: int | None = None) -> list[S
     spans: list[Span] = []
     cursor = start
     for match in _SENTENCE_END.finditer(text, start, end):
-        boundary = match.start() if match.group(0).startswith("\n") else match.end()
+        line_break = match.group(0).startswith("\n")
+        if line_break and _wrapped(text[cursor : match.start()], text[match.end() : match.end() + 12]):
+            continue
+        boundary = match.start() if line_break else match.end()
         _append_trimmed(text, cursor, boundary, spans)
         cursor = match.end()
     _append_trimmed(text, cursor, end, spans)
     return spans
+
+
+_OPEN_BRACKETS, _CLOSE_BRACKETS = "（(“《「【", "）)”》」】"
+WRAPPED_SENTENCE = 300  # characters: a sentence this long ends at its next line break whatever it holds
+
+
+_GOES_ON = re.compile(r"[，。、；：）)”%％]|\d+(?:\.\d+)?\s*[%％](?![\t\n])")
+
+
+def _wrapped(before: str, after: str) -> bool:
+    """Whether a line break between ``before`` and ``after`` wraps a sentence rather than ending it
+    (PDF text): the line stops on a comma or inside a bracket or quote it opened (「土家族（162人，
+    占比⏎2.52%）」), or the next line starts with punctuation or a percentage that ends the
+    sentence (「升学率为⏎25.69%。」). A heading or a list item starts no line so."""
+    line = before.rstrip()
+    if not line or len(line) > WRAPPED_SENTENCE:
+        return False
+    if line[-1] in "，,、" or _GOES_ON.match(after):
+        return True
+    return sum(line.count(c) for c in _OPEN_BRACKETS) > sum(line.count(c) for c in _CLOSE_BRACKETS)
 
 
 def trim_span(text: str, start: int, end: int) -> Span:

@@ -174,3 +174,16 @@ def test_a_named_institution_finds_its_reports_by_cover_and_searches_them_for_th
     assert "样例职业技术学院" not in pipeline._without_names(question) and "升学" in pipeline._without_names(question)
     answer = built.ask("写一段样例职业技术学院毕业生国内升学情况的简介，100字左右")
     assert "312人" in answer.text and "120人" not in answer.text
+
+
+def test_a_long_sentence_is_narrowed_at_clauses_outside_brackets(tmp_path_factory) -> None:  # type: ignore[no-untyped-def]
+    from tests.answer.conftest import build
+
+    sentence = (
+        "毕业生来自十八个民族，其中汉族生源人数最多，共有3600人，少数民族生源人数较多的主要为回族（88人，占比2.30%）、"
+        "满族（41人，占比1.10%），分学历来看，本科毕业生少数民族生源占比略高于专科毕业生，这一结构与学校招生地域分布基本一致。"
+    )
+    report = f"样例学院2023年生源报告\n\n一、民族结构\n\n{sentence}\n"
+    built = build(tmp_path_factory.mktemp("narrow"), {"生源结构报告.txt": report})
+    answer = built.ask("样例学院的回族学生有多少？")
+    assert not answer.refused and "回族（88人，占比2.30%）" in answer.text

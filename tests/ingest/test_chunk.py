@@ -17,6 +17,22 @@ def test_split_sentences_on_chinese_punctuation_with_offsets() -> None:
     ]
 
 
+def test_a_line_wrapped_inside_a_sentence_does_not_end_it() -> None:
+    """PDF text wraps lines anywhere: a line that stops on a comma or inside an open bracket goes on;
+    a heading line or a list item still ends at its line break."""
+    text = (
+        "学生主要来自江苏（580人，占比\n31.20%）、浙江（210人，占比11.30%），\n其余来自中西部。\n二、就业情况\n"
+        "（一）总体就业率为\n96.20%。\n1.本科生\n2.专科生"
+    )
+    assert [text[s:e] for s, e in split_sentences(text)] == [
+        "学生主要来自江苏（580人，占比\n31.20%）、浙江（210人，占比11.30%），\n其余来自中西部。",
+        "二、就业情况",
+        "（一）总体就业率为\n96.20%。",
+        "1.本科生",
+        "2.专科生",
+    ]
+
+
 def test_closing_quote_stays_with_its_sentence() -> None:
     text = "以“合作办学、合作育人。”为引导。下一句。"
     assert [text[s:e] for s, e in split_sentences(text)] == ["以“合作办学、合作育人。”", "为引导。", "下一句。"]

@@ -29,6 +29,7 @@ _YEAR_HEADER = re.compile(r"(?:19|20)\d{2}")
 _UNIT_IN_HEADER = re.compile(r"[（(]([^（）()]{1,6})[）)]\s*$")
 _CAPTION_NUMBER = re.compile(r"^(?:表|附表|续表)\s*[\d一二三四五六七八九十]+[\s:：.、]*")
 _CLAUSE_END = re.compile(r"[，,；;：:]")
+_CONDITION = re.compile(r"的\s*[，,]$")  # 「违反本法规定……的，」: a rule's condition, its consequence follows
 
 
 @dataclass(frozen=True)
@@ -563,6 +564,8 @@ def narrow(unit: Unit, question: Question) -> tuple[int, int]:
         # keep the figure that answers: extend to the next clause with a number if none is inside
         while hi + 1 < len(clauses) and not re.search(r"\d", text[clauses[lo][0] : clauses[hi][1]]):
             hi += 1
+    if _CONDITION.search(text[clauses[hi][0] : clauses[hi][1]]):
+        hi = len(clauses) - 1  # a condition (「……的，」) is said with what follows from it
     a, b = clauses[lo][0], clauses[hi][1]
     return unit.start + a, unit.start + len(text[:b].rstrip("，,；;：: "))
 

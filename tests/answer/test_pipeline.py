@@ -187,3 +187,24 @@ def test_a_long_sentence_is_narrowed_at_clauses_outside_brackets(tmp_path_factor
     built = build(tmp_path_factory.mktemp("narrow"), {"生源结构报告.txt": report})
     answer = built.ask("样例学院的回族学生有多少？")
     assert not answer.refused and "回族（88人，占比2.30%）" in answer.text
+
+
+def test_a_rule_s_condition_is_quoted_with_its_consequence(tmp_path_factory) -> None:  # type: ignore[no-untyped-def]
+    """A question names a rule's condition (「让中介组织学生实习」); the answer is what follows from it
+    (「……的，由……责令改正，并处……罚款」), never the condition cut off after its 「的」."""
+    from tests.answer.conftest import build
+
+    rule = (
+        "第四十条 违反本条例规定的，依照有关法律、法规处理。\n\n"
+        "培训机构违反本条例规定，委托中介机构或者个人组织、安排、管理学生校外实习、跟岗实践和社会调查活动的，"
+        "由县级以上人民政府教育行政部门责令改正，没收违法所得，并处违法所得二倍以上四倍以下的罚款；违法所得不足五千元的，按五千元计算。"
+    )
+    more = (
+        "培训机构有前款规定情形，情节严重的，由原审批机关责令停止招生、吊销办学许可证；对直接负责的主管人员和其他直接责任人员，"
+        "依法给予处分，五年内不得从事培训机构的管理工作。教育行政部门应当将处罚结果向社会公布，并记入培训机构信用档案。"
+    )
+    text = f"# 示例市职业培训条例\n\n第一条 为了规范职业培训，制定本条例。\n\n{rule}\n\n{more}\n"
+    built = build(tmp_path_factory.mktemp("condition"), {"培训条例.md": text})
+    answer = built.ask("培训机构委托中介机构组织学生实习，会怎么罚？")
+    assert not answer.refused
+    assert "二倍以上四倍以下" in answer.text and "按五千元计算" in answer.text

@@ -362,6 +362,13 @@ def _supply(chosen: list[Unit], candidates: list[Unit], evidence: Evidence, budg
         if not supported(mention, said, question):
             needs.append(functools.partial(_supports, mention, question))
     out = list(chosen)
+    if question.quantity and not any(u.numbers for u in chosen):
+        # a rule's figures (its fine, its deadline) may stand in the article that cites it
+        # (「违反本条例第二十二条第一款规定的，……处一万元以上五万元以下的罚款」)
+        citing = [u for u in _citing(chosen[0], evidence) if u.numbers and not any(_overlaps(u, v) for v in out)]
+        if citing:
+            # it speaks of what the cited rule says: the rule's words introduce it
+            out.append(replace(max(citing, key=score), lead=chosen[0].own))
     for need in needs:
         if any(need(u) for u in out):
             continue
@@ -373,6 +380,18 @@ def _supply(chosen: list[Unit], candidates: list[Unit], evidence: Evidence, budg
         while len(out) > 2 and sum(_length(u, question) for u in out) > budget.chars:
             out.pop(-2)  # the last earlier pick makes room, never the first
     return out
+
+
+def _citing(unit: Unit, evidence: Evidence) -> list[Unit]:
+    """The units of ``unit``'s document that cite its article by number (本条例第二十二条)."""
+    doc = evidence.docs[unit.doc_id]
+    span = doc.article_at(unit.start)
+    if span is None:
+        return []
+    number = re.escape(doc.text[span[0] : span[1]])
+    digit = "[一二三四五六七八九十百零〇\\d]"
+    cited = re.compile(rf"(?:本条例|本法|本办法|本规定|本细则)(?:第{digit}+条、)*{number}(?!{digit})")
+    return [u for u in evidence.units if u.doc_id == unit.doc_id and u is not unit and cited.search(u.text)]
 
 
 _ENUMERATOR = re.compile(

@@ -208,3 +208,19 @@ def test_a_rule_s_condition_is_quoted_with_its_consequence(tmp_path_factory) -> 
     answer = built.ask("培训机构委托中介机构组织学生实习，会怎么罚？")
     assert not answer.refused
     assert "二倍以上四倍以下" in answer.text and "按五千元计算" in answer.text
+
+
+def test_a_rule_s_fine_is_found_in_the_article_that_cites_it(tmp_path_factory) -> None:  # type: ignore[no-untyped-def]
+    """The article a question describes states no figure; the one citing it by number does
+    (「违反本条例第十条规定的，……处……罚款」): it answers 「罚多少」 with the rule."""
+    from tests.answer.conftest import build
+
+    text = (
+        "# 示例市民办培训管理条例\n\n第一条 为了规范民办培训，制定本条例。\n\n"
+        "第十条 培训机构不得向学员收取报名费、考务费以外的与结业证书挂钩的费用。\n\n"
+        "第十八条 培训机构应当按照核定的场地开展培训。\n\n"
+        "第三十条 培训机构违反本条例第十条规定的，由区教育行政部门责令退还所收费用，处二千元以上一万元以下罚款。\n"
+    )
+    built = build(tmp_path_factory.mktemp("citing"), {"培训管理条例.md": text})
+    answer = built.ask("培训机构收跟结业证书挂钩的钱，罚多少？")
+    assert not answer.refused and "二千元以上一万元以下" in answer.text

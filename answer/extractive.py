@@ -186,21 +186,29 @@ def select(evidence: Evidence, budget: Budget | None = None, scoring: Scoring = 
 
     while candidates and len(chosen) < budget.units:
         best, best_gain = None, 0.0
+        forced = False
         if not chosen and question.enumerates:
             # a list question: the best start is one followed by the items (「第八条 合作形式」 → （一）（二）…)
             head = sorted(candidates, key=lambda u: -gain(u))[:6]
             listed = [u for u in head if list_items(u, evidence)]
+            if question.head and any(question.head in u.text for u in head):
+                # a unit saying what the items are of (「原因主要为“……”、“……”」) beats a list of other things
+                listed = [u for u in listed if question.head in u.text]
             # a list introduced as being of what the question asks for (「下列证件、证明材料：」 for
             # 「要准备哪几样材料」) is the list asked for, whatever other words it shares
             named = [u for u in candidates if question.head and question.head in u.text and gain(u) > 0]
             named = [u for u in sorted(named, key=lambda u: -gain(u)) if list_items(u, evidence)][:1]
+            saying = [u for u in head if question.head and question.head in u.text and gain(u) >= 0.5 * gain(head[0])]
             if named:
                 best, best_gain = named[0], gain(named[0])
                 candidates = [named[0]]
             elif listed and gain(listed[0]) * 1.6 >= gain(head[0]):
                 best, best_gain = listed[0], gain(listed[0])
                 candidates = [listed[0]]
-        for unit in candidates:
+            elif saying:
+                # the items are said of what the question asks for (「原因主要为“……”、“……”」)
+                best, best_gain, forced = saying[0], gain(saying[0]), True
+        for unit in candidates if not forced else ():
             if chosen and not (
                 question.coverage(unit.terms) >= scoring.follow * first_coverage
                 or question.part_coverage(unit.terms, covered) >= 0.5

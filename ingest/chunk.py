@@ -47,14 +47,15 @@ _OPEN_BRACKETS, _CLOSE_BRACKETS = "（(“《「【", "）)”》」】"
 WRAPPED_SENTENCE = 300  # characters: a sentence this long ends at its next line break whatever it holds
 
 
-_GOES_ON = re.compile(r"[，。、；：）)”%％]|\d+(?:\.\d+)?\s*[%％](?![\t\n])")
+_GOES_ON = re.compile(r"[，。、；：）)”%％]|[（(](?![一二三四五六七八九十\d]{1,3}[）)])|\d+(?:\.\d+)?\s*[%％](?![\t\n])")
 
 
 def _wrapped(before: str, after: str) -> bool:
     """Whether a line break between ``before`` and ``after`` wraps a sentence rather than ending it
     (PDF text): the line stops on a comma or inside a bracket or quote it opened (「土家族（162人，
-    占比⏎2.52%）」), or the next line starts with punctuation or a percentage that ends the
-    sentence (「升学率为⏎25.69%。」). A heading or a list item starts no line so."""
+    占比⏎2.52%）」), or the next line starts with punctuation, a percentage or a bracketed remark
+    that belong to the sentence (「升学率为⏎25.69%。」「还在观望”⏎（占比58.44%）」). A heading or a
+    list item (（一）, 1.) starts no line so."""
     line = before.rstrip()
     if not line or len(line) > WRAPPED_SENTENCE:
         return False

@@ -224,3 +224,24 @@ def test_a_rule_s_fine_is_found_in_the_article_that_cites_it(tmp_path_factory) -
     built = build(tmp_path_factory.mktemp("citing"), {"培训管理条例.md": text})
     answer = built.ask("培训机构收跟结业证书挂钩的钱，罚多少？")
     assert not answer.refused and "二千元以上一万元以下" in answer.text
+
+
+def test_a_list_said_of_what_the_question_asks_for_beats_a_list_of_other_things(  # type: ignore[no-untyped-def]
+    tmp_path_factory,
+) -> None:
+    """「哪几个原因」 asks for reasons: the sentence giving them in a row (「原因主要为“……”、“……”」) is the
+    list, not an enumerated list of something else the question shares words with."""
+    from tests.answer.conftest import build
+
+    text = (
+        "样例职业技术学院2023年就业报告\n\n第五章 未就业学生\n\n"
+        "本章从没找到工作的学生自己觉得的情况、帮扶工作、去向意愿等三个方面进行分析。\n\n"
+        "一、学生情况\n\n二、帮扶工作\n\n三、去向意愿\n\n"
+        "暂未就业的学生认为自己没有找到工作的原因主要为“还在准备考试”（占比41.20%）、“缺少实习经历”（占比30.50%）、"
+        "“求职目标不明确”（占比18.30%）。\n"
+    )
+    built = build(tmp_path_factory.mktemp("saying"), {"就业报告.txt": text})
+    answer = built.ask("样例学院没找到工作的学生，自己觉得是哪几个原因？")
+    assert not answer.refused
+    assert all(reason in answer.text for reason in ("还在准备考试", "缺少实习经历", "求职目标不明确"))
+    assert answer.text.startswith("暂未就业的学生") and "二、帮扶工作" not in answer.text

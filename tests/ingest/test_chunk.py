@@ -22,7 +22,7 @@ def test_a_line_wrapped_inside_a_sentence_does_not_end_it() -> None:
     a heading line or a list item still ends at its line break."""
     text = (
         "学生主要来自江苏（580人，占比\n31.20%）、浙江（210人，占比11.30%），\n其余来自中西部。\n二、就业情况\n"
-        "（一）总体就业率为\n96.20%。\n1.本科生\n2.专科生"
+        "（一）总体就业率为\n96.20%。\n1.本科生\n2.专科生\n主要为“继续深造”\n（占比40.10%）。\n（二）离职率"
     )
     assert [text[s:e] for s, e in split_sentences(text)] == [
         "学生主要来自江苏（580人，占比\n31.20%）、浙江（210人，占比11.30%），\n其余来自中西部。",
@@ -30,6 +30,8 @@ def test_a_line_wrapped_inside_a_sentence_does_not_end_it() -> None:
         "（一）总体就业率为\n96.20%。",
         "1.本科生",
         "2.专科生",
+        "主要为“继续深造”\n（占比40.10%）。",
+        "（二）离职率",
     ]
 
 

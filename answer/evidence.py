@@ -341,8 +341,10 @@ def _with_parts(unit: Unit, question: Question) -> Unit:
     missing = [t for t in question.weights if len(t) >= 2 and t not in unit.terms]
     if not missing:
         return unit
-    own = {t for t in missing if any(t in word for word in unit.own if len(word) > len(t))}
-    context = {t for t in missing if t not in own and any(t in word for word in unit.terms if len(word) > len(t))}
+    # a missing term found in the words joined by a separator is inside a longer word
+    own_words, all_words = "\x00".join(unit.own), "\x00".join(unit.terms)
+    own = {t for t in missing if t in own_words}
+    context = {t for t in missing if t not in own and t in all_words}
     if not own and not context:
         return unit
     return replace(unit, own=unit.own | own, terms=unit.terms | own | context)

@@ -196,8 +196,19 @@ def select(evidence: Evidence, budget: Budget | None = None, scoring: Scoring = 
                 listed = [u for u in listed if question.head in u.text]
             # a list introduced as being of what the question asks for (「下列证件、证明材料：」 for
             # 「要准备哪几样材料」) is the list asked for, whatever other words it shares
-            named = [u for u in candidates if question.head and question.head in u.text and gain(u) > 0]
+            named = [
+                u for u in evidence.units if question.head and question.head in u.text and not u.instruction and gain(u) > 0
+            ]
             named = [u for u in sorted(named, key=lambda u: -gain(u)) if list_items(u, evidence)][:1]
+            if not named and question.head:
+                # or the items of a section titled so (「（二）基本原则」 holding 1.… 2.… 3.…), its title in
+                # no passage's text: the first item brings its siblings
+                under = [
+                    u for u in evidence.units
+                    if len(u.chunk.section_path) >= 2 and question.head in u.chunk.section_path[-2]
+                    and _ENUMERATOR.match(u.text) and list_items(u, evidence)
+                ]
+                named = sorted(under, key=lambda u: (u.doc_id != under[0].doc_id, u.start))[:1] if under else []
             saying = [u for u in head if question.head and question.head in u.text and gain(u) >= 0.5 * gain(head[0])]
             if named:
                 best, best_gain = named[0], gain(named[0])
@@ -410,8 +421,9 @@ _ENUMERATOR = re.compile(
 
 def list_items(first: Unit, evidence: Evidence) -> list[Unit]:
     """The enumerated items (（一）… 1.… 一是…) of ``first``'s list, one unit each: the sentence
-    that opens each item. When ``first`` is an item, its siblings; else the items after it in its
-    section. Empty when there is no list of at least two items."""
+    that opens each item. When ``first`` is a heading, the items of its section (「（二）基本原则」 →
+    1.… 2.…); when it is an item, its siblings; else the items after it in its section. Empty when
+    there is no list of at least two items."""
     if first.is_row:
         return []
     doc = evidence.docs[first.doc_id]
@@ -421,13 +433,25 @@ def list_items(first: Unit, evidence: Evidence) -> list[Unit]:
     if not holding:
         return []
     path, start, end = max(holding, key=lambda section: len(section[0]))
-    if own and start == trim_span(text, start, end)[0] and len(path) > 1 and text.startswith(first.text[:6], start):
+    heads_section = start == trim_span(text, start, end)[0] and len(path) > 1 and text.startswith(first.text[:6], start)
+    if first.heading and heads_section:
+        children = _items_in(first, evidence, first.end, end, None)
+        if children:
+            return children
+    if own and heads_section:
         # ``first`` heads its own section: the list is its parent's
         path, start, end = next(((p, s, e) for p, s, e in holding if p == path[:-1]), (path, start, end))
     if not own:
         start = first.end
+    return _items_in(first, evidence, start, end, own.lastgroup if own else None)
+
+
+def _items_in(first: Unit, evidence: Evidence, start: int, end: int, kind: str | None) -> list[Unit]:
+    """The items of one list between ``start`` and ``end``: enumerated alike (``kind``, else the
+    first one's), up to where the numbering starts again; ``first`` itself left out."""
+    doc = evidence.docs[first.doc_id]
+    text = doc.text
     chunks = [c for c in doc.chunks if c.kind == "text"]
-    kind = own.lastgroup if own else None
     items: list[Unit] = []
     previous: int | None = None
     for s, e in split_sentences(text, start, end):

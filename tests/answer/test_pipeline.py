@@ -3,6 +3,8 @@ follow-ups, computed differences, drafts, and grounding of every sentence."""
 
 from __future__ import annotations
 
+import pytest
+
 from answer.records import Answer
 from answer.verify import answer_sentences, markers, ungrounded_numbers
 from tests.answer.conftest import DOCUMENTS, Library
@@ -245,3 +247,22 @@ def test_a_list_said_of_what_the_question_asks_for_beats_a_list_of_other_things(
     assert not answer.refused
     assert all(reason in answer.text for reason in ("还在准备考试", "缺少实习经历", "求职目标不明确"))
     assert answer.text.startswith("暂未就业的学生") and "二、帮扶工作" not in answer.text
+
+
+@pytest.mark.parametrize("intro", ["", "本方案遵循以下原则。\n\n"])
+def test_a_heading_naming_what_is_asked_brings_the_items_of_its_section(tmp_path_factory, intro: str) -> None:  # type: ignore[no-untyped-def]
+    """「基本原则有哪几条」: the heading 「（二）基本原则」 says what its section lists; the answer is its
+    items 1.… 2.… 3.…, not the sibling headings （一）（三）; whether the heading is a passage's text
+    (it has an introduction) or only the title of its items' section."""
+    from tests.answer.conftest import build
+
+    text = (
+        "示例市产教融合促进方案\n\n一、总体要求\n\n（一）指导思想\n\n坚持以服务产业发展为导向，深化校企合作。\n\n"
+        f"（二）基本原则\n\n{intro}1.统筹规划，分步实施。按照先试点后推广的思路推进。\n\n2.市场主导，学校主体。发挥企业办学作用。\n\n"
+        "3.注重质量，讲求实效。建立考核评价机制。\n\n（三）工作目标\n\n到2027年，建成产教融合实训基地10个。\n"
+    )
+    built = build(tmp_path_factory.mktemp("heading"), {"促进方案.txt": text})
+    answer = built.ask("产教融合促进方案的基本原则有哪几条？")
+    assert not answer.refused
+    assert all(item in answer.text for item in ("统筹规划", "市场主导", "注重质量"))
+    assert "工作目标" not in answer.text

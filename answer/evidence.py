@@ -337,17 +337,26 @@ def build_units(
 def _with_parts(unit: Unit, question: Question) -> Unit:
     """``unit`` holding also the question's terms that are part of one of its words: a Chinese
     compound says its parts (双师素质 says 双师, 专任教师 says 专任), while the tokenizer splits
-    out only the parts its dictionary knows."""
+    out only the parts its dictionary knows; and a word with one character left out says the
+    same as the word (教学楼 of 教学大楼, 年假 of 年休假: same first and last character)."""
     missing = [t for t in question.weights if len(t) >= 2 and t not in unit.terms]
     if not missing:
         return unit
     # a missing term found in the words joined by a separator is inside a longer word
     own_words, all_words = "\x00".join(unit.own), "\x00".join(unit.terms)
-    own = {t for t in missing if t in own_words}
+    own = {t for t in missing if t in own_words or any(_shortens(t, w) for w in unit.own)}
     context = {t for t in missing if t not in own and t in all_words}
     if not own and not context:
         return unit
     return replace(unit, own=unit.own | own, terms=unit.terms | own | context)
+
+
+def _shortens(short: str, word: str) -> bool:
+    """``word`` with one character left out inside is ``short`` (教学大楼 → 教学楼)."""
+    return (
+        len(word) == len(short) + 1 and word[0] == short[0] and word[-1] == short[-1]
+        and any(word[:i] + word[i + 1 :] == short for i in range(1, len(word) - 1))
+    )
 
 
 def focus_weights(question: Question, units: Sequence[Unit]) -> Question:

@@ -266,3 +266,21 @@ def test_a_heading_naming_what_is_asked_brings_the_items_of_its_section(tmp_path
     assert not answer.refused
     assert all(item in answer.text for item in ("统筹规划", "市场主导", "注重质量"))
     assert "工作目标" not in answer.text
+
+
+def test_a_word_with_a_character_left_out_says_the_same(tmp_path_factory) -> None:  # type: ignore[no-untyped-def]
+    """办公楼 is 办公大楼 with 大 left out (same first and last character): the sentence about the
+    办公大楼 answers 「办公楼花了多少钱」 instead of a refusal for want of the word."""
+    from tests.answer.conftest import build
+
+    text = (
+        "样例职业技术学院基本建设情况\n\n一、基建\n\n市财政投入1500万元建设学院新办公大楼，配套设施投入300万元。\n\n"
+        "二、其他\n\n学院办公场所与教学场所分区管理，办公用房按规定配置，办公经费由学院统一安排。\n"
+    )
+    built = build(tmp_path_factory.mktemp("shortened"), {"基建情况.txt": text})
+    question = "样例学院的新办公楼花了多少钱？"
+    evidence = built.pipeline.evidence(built.pipeline.analyse(question))
+    unit = next(u for u in evidence.units if "办公大楼" in u.text)
+    assert "办公楼" in unit.own
+    answer = built.ask(question)
+    assert not answer.refused and "1500万元" in answer.text

@@ -62,6 +62,7 @@ _STOPLIST = """
     什么时候 时候 请 请问 问 问一下 告诉 告知 介绍 介绍一下 说明 说说 讲讲 讲 说 谈谈 列出 列举 概括 解释 查 查询 查一下
     了解 知道 想 想知道 想问 帮 帮忙 帮我 麻烦 给 给我 一下 看看 看 显示 提到 提及 讲到 写到 规定 里 中 上 下
     写 写一段 写一篇 写个 写份 起草 撰写 拟写 草拟 拟 润色 改写 口吻 语气 风格 名义 身份 角度
+    讲清 讲清楚 说清 说清楚 写清 写清楚 讲明 讲明白 说明白 顺带 顺便 提一下 带一句
     段 一段 篇 一篇 字 字数 以内 之内 左右
     不超过 不多于 以下 要点 内容 情况 相关 有关 关于 方面 具体 具体地 大概 大约 一共 总共 共 都 各 各有 分别 各自 各是
     用到 用上 写进 写入 包含 涉及 体现 突出 围绕 章节 段落 部分
@@ -76,7 +77,7 @@ _STOPLIST = """
 # The genres a writing request names (写一段材料, 宣传稿, 综述). They are instructions in a writing
 # request and content anywhere else (「要准备哪些材料」「年度总结什么时候交」).
 _GENRES = """
-    材料 稿 稿子 宣传稿 新闻稿 发言稿 讲话稿 短讯 简讯 简介 综述 概述 小结 总结 汇报 报道 通讯 文案
+    材料 稿 稿子 宣传稿 新闻稿 发言稿 讲话稿 短讯 简讯 简介 综述 概述 小结 总结 汇报 报道 通讯 文案 提醒 通知
 """
 GENRE_WORDS: frozenset[str] = frozenset(_GENRES.split())
 STOPLIST: frozenset[str] = frozenset(_STOPLIST.split()) | GENRE_WORDS
@@ -163,6 +164,8 @@ _GENRE = re.compile(
     r"(?:用|以)?(?:宣传稿|新闻稿|发言稿|讲话稿|通讯稿|公众号文章|推文|短讯|简讯|简报|综述|简介|小结|总结|材料|文案|通知|倡议书)"
     r"(?:的)?(?:口吻|语气|风格|形式|格式)?|(?:用|以)\S{1,6}的?(?:口吻|语气|名义|身份)"
 )
+# who a piece of writing is written for or on behalf of (「帮人事处写」「给科研处写个」「为年报写」): no topic
+_FOR_WHOM = re.compile(r"(?:帮|替|为|给)[\u4e00-\u9fff]{1,8}?(?=写|起草|拟写|撰写)")
 _POINTING_BACK = frozenset(["那", "那么", "这些", "那些", "它", "它们", "其中", "上述", "同样", "还有", "另外"])
 _SHORT_KINDS = ("职院",)  # a kind word that is itself a short form: the word before it completes the name
 _LEADING_FUNCTION_CHARS = "来去在到从是和与及对向给被把让跟同"
@@ -314,8 +317,18 @@ def analyse(
     terms = content_terms(bare, vocabulary, writing) or content_terms(weighed, vocabulary, writing)
     # a word the library never uses may be a short form of one it does (教资 → 教师资格, 年报 → 年度报告)
     short_words = {t: full for t in terms if (full := expand_short_word(t, vocabulary))}
+    # the tokenizer cuts a short form it does not know into characters (年假 → 年 假): two single
+    # characters in a row are tried as one
+    words = words_of(bare)
+    for first, second in itertools.pairwise(words):
+        pair = first + second
+        single = len(first) == len(second) == 1 and first in terms and second in terms
+        if single and pair not in short_words and (full := expand_short_word(pair, vocabulary)):
+            short_words[pair] = full
     if short_words:
-        terms = tuple(dict.fromkeys(short_words.get(t, t) for t in terms))
+        parts_of = {c for short in short_words if len(short) == 2 and short not in terms for c in short}
+        terms = tuple(dict.fromkeys(short_words.get(t, t) for t in terms if t not in parts_of))
+        terms += tuple(full for short, full in short_words.items() if short not in terms and full not in terms)
         query = f"{query} {' '.join(short_words.values())}"
         aliases = {**aliases, **short_words}
     weights = _weights(terms, vocabulary)
@@ -486,7 +499,7 @@ def spell_out(text: str, aliases: Mapping[str, str], keep: bool = True) -> str:
 def topic_of(request: str) -> str:
     """What a writing request is about: its words without the stoplist's (instructions, genres,
     lengths, question words), in order (「用宣传稿的口吻写一段…情况，150字左右」 → 「…情况」)."""
-    bare = _GENRE.sub(" ", LENGTH_LIMIT.sub("", request))
+    bare = _FOR_WHOM.sub(" ", _GENRE.sub(" ", LENGTH_LIMIT.sub("", request)))
     kept = [w for w in words_of(bare) if w not in STOPLIST and re.search(r"[\w]", w)]
     return "".join(kept) or request
 

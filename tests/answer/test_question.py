@@ -203,3 +203,19 @@ def test_a_word_the_library_never_uses_may_be_a_short_form_of_one_it_does() -> N
     assert "教师资格" in question.query
     assert "招人" not in analyse("哪些单位在招人？", lexical).aliases
     assert "五一" not in analyse("五一放几天？", lexical).aliases
+
+
+def test_two_characters_the_tokenizer_cut_apart_are_tried_as_one_short_form() -> None:
+    """年假 is cut into 年 and 假; together they are a short form of the library's 年休假."""
+    lexical = LexicalIndex(ChineseTokenizer())
+    texts = ["职工累计工作已满1年的，享受带薪年休假。", "单位应当统筹安排职工年休假。"]
+    lexical.add_many((f"c{i}", "d", "text", t) for i, t in enumerate(texts))
+    question = analyse("年假一年能休几天？", lexical)
+    assert question.aliases.get("年假") == "年休假" and "年休假" in question.weights
+    assert "假" not in question.weights
+
+
+def test_who_a_piece_of_writing_is_for_is_no_topic() -> None:
+    topic = topic_of("帮财务处写一段给全体教师的通知，讲清楚差旅费报销流程，200字以内")
+    assert "差旅费" in topic and "报销" in topic
+    assert "财务处" not in topic and "讲清楚" not in topic and "通知" not in topic

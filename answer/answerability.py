@@ -40,7 +40,11 @@ ABOUT_TOP = 3  # ... or one of the question's weightiest terms
 _ORDINAL = re.compile(r"第([一二三四五六七八九十百零〇两\d]+)([条章节款项])")
 _NUMERAL = r"(?:\d[\d,.]*|[零〇一二两三四五六七八九十百千万]+|半)"
 _MEASURE_FIGURES = {
-    "money": re.compile(_NUMERAL + r"\s*(?:万|亿)?\s*(?:元|块)|(?:元|金额|费|资|款)\S{0,6}\s\d"),
+    # an amount in 元, a figure after a money word, or 万/亿 said of one (注册资金200万以上)
+    "money": re.compile(
+        _NUMERAL + r"\s*(?:万|亿)?\s*(?:元|块)|(?:元|金额|费|资|款)\S{0,6}\s\d"
+        r"|(?:资金|资本|经费|投入|投资|金额|费用|款)\S{0,4}?\d[\d,.]*\s*(?:万|亿)"
+    ),
     "time": re.compile(_NUMERAL + r"\s*(?:个)?\s*(?:工作日|日|天|周|星期|月|年|小时|分钟|学期|学年)|半年"),
     "ratio": re.compile(r"\d\s*[%％‰]|百分之|分之|[一二三四五六七八九十]成|倍|(?:率|比例|占比)\S{0,6}\s\d"),
     "people": re.compile(_NUMERAL + r"\s*(?:人|名|位)|人数\S{0,6}\s\d"),

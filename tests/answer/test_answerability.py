@@ -54,3 +54,13 @@ def test_a_name_only_the_title_says_counts_as_said(library: Library) -> None:
     """Principle 2: the report's rows never say the school's name; its title does."""
     answer = library.ask("示范职业技术学院东校区的报到率是多少？")
     assert not answer.refused and "96.10%" in answer.text
+
+
+def test_an_amount_in_wan_said_of_a_money_word_is_money() -> None:
+    """「注册资金200万以上」 states an amount of money without 元; 「200万人次」 and 「5万册」 do not."""
+    from answer.answerability import _MEASURE_FIGURES
+
+    money = _MEASURE_FIGURES["money"]
+    assert money.search("合作企业注册资金200万以上，成立满三年")
+    assert money.search("学校投入经费1.5亿用于实训基地建设")
+    assert not money.search("年接待培训200万人次，馆藏图书5万册")

@@ -534,7 +534,7 @@ def find_mentions(text: str) -> list[Mention]:
     mentions: list[Mention] = [
         Mention(m.group(1), "document", m.group(1), (m.group(1),)) for m in re.finditer(r"《([^《》]{2,40})》", text)
     ]
-    words = [(w, f) for w, f in _posseg().cut(re.sub(r"《[^《》]*》", "，", text))]
+    words = _kind_words_apart([(w, f) for w, f in _posseg().cut(re.sub(r"《[^《》]*》", "，", text))])
     for i, (word, flag) in enumerate(words):
         match = _KIND.search(word)
         if not match or not (word == match.group(0) or flag.startswith(("n", "j", "l"))):
@@ -588,6 +588,23 @@ def find_mentions(text: str) -> list[Mention]:
         if flag == "ns" and is_place(word) and not any(word in m.text for m in mentions):
             mentions.append(Mention(word, "place", word, (word,)))
     return list({m.text: m for m in mentions}.values())
+
+
+_LEADING_KIND = re.compile("^(?:" + "|".join(sorted({*ORG_KINDS, *MAJOR_KINDS}, key=len, reverse=True)) + ")")
+
+
+def _kind_words_apart(words: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """jieba's words with a kind word it glued to the next word split off (专业本科 → 专业 本科):
+    the name before it ends there. Only when the rest is a dictionary word of two characters or more."""
+    out: list[tuple[str, str]] = []
+    for word, flag in words:
+        match = _LEADING_KIND.match(word)
+        rest = word[match.end() :] if match else ""
+        if match and len(rest) >= 2 and _dictionary().get(rest):
+            out += [(match.group(0), "n"), (rest, flag)]
+        else:
+            out.append((word, flag))
+    return out
 
 
 def _short_kind(parts: list[tuple[str, str]]) -> bool:

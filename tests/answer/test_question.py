@@ -219,3 +219,9 @@ def test_who_a_piece_of_writing_is_for_is_no_topic() -> None:
     topic = topic_of("帮财务处写一段给全体教师的通知，讲清楚差旅费报销流程，200字以内")
     assert "差旅费" in topic and "报销" in topic
     assert "财务处" not in topic and "讲清楚" not in topic and "通知" not in topic
+
+
+def test_a_kind_word_jieba_glues_to_the_next_word_still_ends_a_name() -> None:
+    """jieba reads 「专业本科」 as one word; 「护理专业」 is still the major the question names."""
+    found = find_mentions("南京某某学院护理专业本科毕业生有多少人？")
+    assert ("护理专业", "major") in [(m.text, m.kind) for m in found]

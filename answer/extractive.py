@@ -252,7 +252,8 @@ def select(evidence: Evidence, budget: Budget | None = None, scoring: Scoring = 
 
 def draft_units(evidence: Evidence, budget: Budget, scoring: Scoring = SCORING) -> list[Unit]:
     """The sentences a piece of writing is made of: on topic (a unit covers at least
-    ``Scoring.follow`` of what the best one covers, in its own words), figures first, the
+    ``Scoring.follow`` of what the best one covers, its title and headings counted: every
+    sentence of a document about the topic is on topic), figures first, the
     retriever's order next, one saying an asked term the draft lacks before one that does not,
     until the length is used; a sentence saying much the same as one already taken (most of its
     character pairs) is left out."""
@@ -269,8 +270,8 @@ def draft_units(evidence: Evidence, budget: Budget, scoring: Scoring = SCORING) 
     def score(unit: Unit) -> float:
         return _gain(unit, question, set(), evidence.superseded, scoring, first=True)
 
-    best = max(question.coverage(u.own) for u in candidates)
-    pool = [u for u in candidates if question.coverage(u.own) >= scoring.follow * best]
+    best = max(question.coverage(u.terms) for u in candidates)
+    pool = [u for u in candidates if question.coverage(u.terms) >= scoring.follow * best]
     out: list[Unit] = []
     said: set[str] = set()
     used = 0

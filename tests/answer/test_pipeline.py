@@ -284,3 +284,22 @@ def test_a_word_with_a_character_left_out_says_the_same(tmp_path_factory) -> Non
     assert "办公楼" in unit.own
     answer = built.ask(question)
     assert not answer.refused and "1500万元" in answer.text
+
+
+def test_a_draft_about_a_document_s_subject_uses_its_sentences_that_do_not_repeat_the_title(  # type: ignore[no-untyped-def]
+    tmp_path_factory,
+) -> None:
+    """「讲讲示例市智慧校园建设方案」: the plan's sentences are on topic although they do not repeat its
+    title; the draft fills its length with them instead of stopping after the one that does."""
+    from tests.answer.conftest import build
+
+    text = (
+        "示例市智慧校园建设方案\n\n一、目标\n\n示例市智慧校园建设方案明确了今后三年的建设任务。\n\n"
+        "到2026年，全市职业院校校园网络实现千兆到桌面，建成数字化实训室120间。\n\n"
+        "二、措施\n\n市财政每年安排专项资金3000万元，支持教学资源库和数据中心建设。\n\n"
+        "三、保障\n\n各院校应当设立首席信息官，每年组织教师信息化能力培训不少于40学时。\n"
+    )
+    built = build(tmp_path_factory.mktemp("draft_topic"), {"智慧校园建设方案.txt": text})
+    answer = built.ask("给领导写个简介，讲讲示例市智慧校园建设方案，200字左右")
+    assert not answer.refused
+    assert "3000万元" in answer.text and "120间" in answer.text

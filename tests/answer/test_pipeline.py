@@ -7,7 +7,12 @@ import pytest
 
 from answer.records import Answer
 from answer.verify import answer_sentences, markers, ungrounded_numbers
-from tests.answer.conftest import DOCUMENTS, Library
+from tests.answer.conftest import DOCUMENTS, Library, build
+
+
+def answer_over(tmp_path_factory: pytest.TempPathFactory, files: dict[str, str], question: str) -> Answer:
+    """The answer to ``question`` over a library of ``files`` (name → text) written for one test."""
+    return build(tmp_path_factory.mktemp("library"), files).ask(question)
 
 
 def assert_grounded(answer: Answer) -> None:
@@ -96,7 +101,6 @@ def test_a_several_part_question_answers_the_part_the_documents_hold(library: Li
 
 def test_a_sentence_introducing_a_table_brings_its_rows(tmp_path_factory) -> None:  # type: ignore[no-untyped-def]
     from answer.pipeline import with_introduced_tables
-    from tests.answer.conftest import build
 
     text = (
         "示范学院社会服务报告\n\n学校面向社会开展培训，分项目情况如下表所示。\n\n"
@@ -119,8 +123,6 @@ def test_a_sentence_introducing_a_table_brings_its_rows(tmp_path_factory) -> Non
 def test_a_list_question_gets_the_list_of_what_it_asks_for(tmp_path_factory) -> None:  # type: ignore[no-untyped-def]
     """「要准备哪几样材料」 is answered by the list introduced as 材料, all of its items and only them,
     although another article shares more of the question's everyday words."""
-    from tests.answer.conftest import build
-
     text = (
         "# 示例市困难学生补助办法\n\n"
         "第五条 申请补助的学生，一方因故不能亲自办理的，可以委托家长办理，家长应当准备委托书。\n\n"
@@ -129,8 +131,7 @@ def test_a_list_question_gets_the_list_of_what_it_asks_for(tmp_path_factory) -> 
         "属于孤儿的，还应当提交下列证明：\n\n（一）民政部门出具的孤儿证明；\n\n（二）监护人的身份证明。\n\n"
         "第七条 本办法自2024年3月1日起施行。\n"
     )
-    built = build(tmp_path_factory.mktemp("lists"), {"补助办法.md": text})
-    answer = built.ask("补助办法里，想申请的学生一方要准备哪几样材料？")
+    answer = answer_over(tmp_path_factory, {"补助办法.md": text}, "补助办法里，想申请的学生一方要准备哪几样材料？")
     assert not answer.refused
     assert all(item in answer.text for item in ("学生证", "家庭收入情况说明", "困难证明"))
     assert "孤儿证明" not in answer.text  # the second list of the article starts its numbering again
@@ -139,7 +140,6 @@ def test_a_list_question_gets_the_list_of_what_it_asks_for(tmp_path_factory) -> 
 def test_a_compound_says_its_parts_and_a_drop_is_a_difference(tmp_path_factory) -> None:  # type: ignore[no-untyped-def]
     """双师 is part of the compound 双师素质 (the tokenizer does not split it out): the row
     answers; 「掉了多少」 asks for the difference, computed once though the table is printed twice."""
-    from tests.answer.conftest import build
 
     table = "表3：师资情况\n\n指标\t单位\t2022年\t2023年\n双师素质教师比例\t%\t71.40\t76.90\n生师比\t—\t17.2\t18.1\n"
     text = f"样例职业技术学院2023年质量报告\n\n一、师资队伍\n\n学校重视双师队伍建设。\n\n{table}\n二、附录\n\n{table}"
@@ -159,7 +159,6 @@ def test_a_named_institution_finds_its_reports_by_cover_and_searches_them_for_th
 ) -> None:
     """A report whose title lacks its school (a PDF title cut short) is still the school's when its
     cover names it; within it, the question is searched without the name every passage shares."""
-    from tests.answer.conftest import build
 
     report = (
         "2023届毕业生就业质量年度报告\n\n样例职业技术学院\n\n一、升学\n\n毕业生国内升学312人，升学率为9.80%。\n\n"
@@ -179,23 +178,18 @@ def test_a_named_institution_finds_its_reports_by_cover_and_searches_them_for_th
 
 
 def test_a_long_sentence_is_narrowed_at_clauses_outside_brackets(tmp_path_factory) -> None:  # type: ignore[no-untyped-def]
-    from tests.answer.conftest import build
-
     sentence = (
         "毕业生来自十八个民族，其中汉族生源人数最多，共有3600人，少数民族生源人数较多的主要为回族（88人，占比2.30%）、"
         "满族（41人，占比1.10%），分学历来看，本科毕业生少数民族生源占比略高于专科毕业生，这一结构与学校招生地域分布基本一致。"
     )
     report = f"样例学院2023年生源报告\n\n一、民族结构\n\n{sentence}\n"
-    built = build(tmp_path_factory.mktemp("narrow"), {"生源结构报告.txt": report})
-    answer = built.ask("样例学院的回族学生有多少？")
+    answer = answer_over(tmp_path_factory, {"生源结构报告.txt": report}, "样例学院的回族学生有多少？")
     assert not answer.refused and "回族（88人，占比2.30%）" in answer.text
 
 
 def test_a_rule_s_condition_is_quoted_with_its_consequence(tmp_path_factory) -> None:  # type: ignore[no-untyped-def]
     """A question names a rule's condition (「让中介组织学生实习」); the answer is what follows from it
     (「……的，由……责令改正，并处……罚款」), never the condition cut off after its 「的」."""
-    from tests.answer.conftest import build
-
     rule = (
         "第四十条 违反本条例规定的，依照有关法律、法规处理。\n\n"
         "培训机构违反本条例规定，委托中介机构或者个人组织、安排、管理学生校外实习、跟岗实践和社会调查活动的，"
@@ -206,8 +200,7 @@ def test_a_rule_s_condition_is_quoted_with_its_consequence(tmp_path_factory) -> 
         "依法给予处分，五年内不得从事培训机构的管理工作。教育行政部门应当将处罚结果向社会公布，并记入培训机构信用档案。"
     )
     text = f"# 示例市职业培训条例\n\n第一条 为了规范职业培训，制定本条例。\n\n{rule}\n\n{more}\n"
-    built = build(tmp_path_factory.mktemp("condition"), {"培训条例.md": text})
-    answer = built.ask("培训机构委托中介机构组织学生实习，会怎么罚？")
+    answer = answer_over(tmp_path_factory, {"培训条例.md": text}, "培训机构委托中介机构组织学生实习，会怎么罚？")
     assert not answer.refused
     assert "二倍以上四倍以下" in answer.text and "按五千元计算" in answer.text
 
@@ -215,16 +208,13 @@ def test_a_rule_s_condition_is_quoted_with_its_consequence(tmp_path_factory) -> 
 def test_a_rule_s_fine_is_found_in_the_article_that_cites_it(tmp_path_factory) -> None:  # type: ignore[no-untyped-def]
     """The article a question describes states no figure; the one citing it by number does
     (「违反本条例第十条规定的，……处……罚款」): it answers 「罚多少」 with the rule."""
-    from tests.answer.conftest import build
-
     text = (
         "# 示例市民办培训管理条例\n\n第一条 为了规范民办培训，制定本条例。\n\n"
         "第十条 培训机构不得向学员收取报名费、考务费以外的与结业证书挂钩的费用。\n\n"
         "第十八条 培训机构应当按照核定的场地开展培训。\n\n"
         "第三十条 培训机构违反本条例第十条规定的，由区教育行政部门责令退还所收费用，处二千元以上一万元以下罚款。\n"
     )
-    built = build(tmp_path_factory.mktemp("citing"), {"培训管理条例.md": text})
-    answer = built.ask("培训机构收跟结业证书挂钩的钱，罚多少？")
+    answer = answer_over(tmp_path_factory, {"培训管理条例.md": text}, "培训机构收跟结业证书挂钩的钱，罚多少？")
     assert not answer.refused and "二千元以上一万元以下" in answer.text
 
 
@@ -233,8 +223,6 @@ def test_a_list_said_of_what_the_question_asks_for_beats_a_list_of_other_things(
 ) -> None:
     """「哪几个原因」 asks for reasons: the sentence giving them in a row (「原因主要为“……”、“……”」) is the
     list, not an enumerated list of something else the question shares words with."""
-    from tests.answer.conftest import build
-
     text = (
         "样例职业技术学院2023年就业报告\n\n第五章 未就业学生\n\n"
         "本章从没找到工作的学生自己觉得的情况、帮扶工作、去向意愿等三个方面进行分析。\n\n"
@@ -242,8 +230,7 @@ def test_a_list_said_of_what_the_question_asks_for_beats_a_list_of_other_things(
         "暂未就业的学生认为自己没有找到工作的原因主要为“还在准备考试”（占比41.20%）、“缺少实习经历”（占比30.50%）、"
         "“求职目标不明确”（占比18.30%）。\n"
     )
-    built = build(tmp_path_factory.mktemp("saying"), {"就业报告.txt": text})
-    answer = built.ask("样例学院没找到工作的学生，自己觉得是哪几个原因？")
+    answer = answer_over(tmp_path_factory, {"就业报告.txt": text}, "样例学院没找到工作的学生，自己觉得是哪几个原因？")
     assert not answer.refused
     assert all(reason in answer.text for reason in ("还在准备考试", "缺少实习经历", "求职目标不明确"))
     assert answer.text.startswith("暂未就业的学生") and "二、帮扶工作" not in answer.text
@@ -254,15 +241,12 @@ def test_a_heading_naming_what_is_asked_brings_the_items_of_its_section(tmp_path
     """「基本原则有哪几条」: the heading 「（二）基本原则」 says what its section lists; the answer is its
     items 1.… 2.… 3.…, not the sibling headings （一）（三）; whether the heading is a passage's text
     (it has an introduction) or only the title of its items' section."""
-    from tests.answer.conftest import build
-
     text = (
         "示例市产教融合促进方案\n\n一、总体要求\n\n（一）指导思想\n\n坚持以服务产业发展为导向，深化校企合作。\n\n"
         f"（二）基本原则\n\n{intro}1.统筹规划，分步实施。按照先试点后推广的思路推进。\n\n2.市场主导，学校主体。发挥企业办学作用。\n\n"
         "3.注重质量，讲求实效。建立考核评价机制。\n\n（三）工作目标\n\n到2027年，建成产教融合实训基地10个。\n"
     )
-    built = build(tmp_path_factory.mktemp("heading"), {"促进方案.txt": text})
-    answer = built.ask("产教融合促进方案的基本原则有哪几条？")
+    answer = answer_over(tmp_path_factory, {"促进方案.txt": text}, "产教融合促进方案的基本原则有哪几条？")
     assert not answer.refused
     assert all(item in answer.text for item in ("统筹规划", "市场主导", "注重质量"))
     assert "工作目标" not in answer.text
@@ -271,7 +255,6 @@ def test_a_heading_naming_what_is_asked_brings_the_items_of_its_section(tmp_path
 def test_a_word_with_a_character_left_out_says_the_same(tmp_path_factory) -> None:  # type: ignore[no-untyped-def]
     """办公楼 is 办公大楼 with 大 left out (same first and last character): the sentence about the
     办公大楼 answers 「办公楼花了多少钱」 instead of a refusal for want of the word."""
-    from tests.answer.conftest import build
 
     text = (
         "样例职业技术学院基本建设情况\n\n一、基建\n\n市财政投入1500万元建设学院新办公大楼，配套设施投入300万元。\n\n"
@@ -291,15 +274,13 @@ def test_a_draft_about_a_document_s_subject_uses_its_sentences_that_do_not_repea
 ) -> None:
     """「讲讲示例市智慧校园建设方案」: the plan's sentences are on topic although they do not repeat its
     title; the draft fills its length with them instead of stopping after the one that does."""
-    from tests.answer.conftest import build
-
     text = (
         "示例市智慧校园建设方案\n\n一、目标\n\n示例市智慧校园建设方案明确了今后三年的建设任务。\n\n"
         "到2026年，全市职业院校校园网络实现千兆到桌面，建成数字化实训室120间。\n\n"
         "二、措施\n\n市财政每年安排专项资金3000万元，支持教学资源库和数据中心建设。\n\n"
         "三、保障\n\n各院校应当设立首席信息官，每年组织教师信息化能力培训不少于40学时。\n"
     )
-    built = build(tmp_path_factory.mktemp("draft_topic"), {"智慧校园建设方案.txt": text})
-    answer = built.ask("给领导写个简介，讲讲示例市智慧校园建设方案，200字左右")
+    request = "给领导写个简介，讲讲示例市智慧校园建设方案，200字左右"
+    answer = answer_over(tmp_path_factory, {"智慧校园建设方案.txt": text}, request)
     assert not answer.refused
     assert "3000万元" in answer.text and "120间" in answer.text

@@ -23,7 +23,7 @@ from answer.compose import Claim, Composition, Span
 from answer.evidence import Evidence, Unit, figures_of
 from answer.question import Mention, Question
 from answer.verify import cn_value, number_forms, ungrounded_numbers
-from ingest.chunk import split_sentences, trim_span
+from ingest.chunk import CLOSE_BRACKETS, OPEN_BRACKETS, split_sentences, trim_span
 
 _YEAR_HEADER = re.compile(r"(?:19|20)\d{2}")
 _UNIT_IN_HEADER = re.compile(r"[（(]([^（）()]{1,6})[）)]\s*$")
@@ -188,37 +188,10 @@ def select(evidence: Evidence, budget: Budget | None = None, scoring: Scoring = 
         best, best_gain = None, 0.0
         forced = False
         if not chosen and question.enumerates:
-            # a list question: the best start is one followed by the items (「第八条 合作形式」 → （一）（二）…)
-            head = sorted(candidates, key=lambda u: -gain(u))[:6]
-            listed = [u for u in head if list_items(u, evidence)]
-            if question.head and any(question.head in u.text for u in head):
-                # a unit saying what the items are of (「原因主要为“……”、“……”」) beats a list of other things
-                listed = [u for u in listed if question.head in u.text]
-            # a list introduced as being of what the question asks for (「下列证件、证明材料：」 for
-            # 「要准备哪几样材料」) is the list asked for, whatever other words it shares
-            named = [
-                u for u in evidence.units if question.head and question.head in u.text and not u.instruction and gain(u) > 0
-            ]
-            named = [u for u in sorted(named, key=lambda u: -gain(u)) if list_items(u, evidence)][:1]
-            if not named and question.head:
-                # or the items of a section titled so (「（二）基本原则」 holding 1.… 2.… 3.…), its title in
-                # no passage's text: the first item brings its siblings
-                under = [
-                    u for u in evidence.units
-                    if len(u.chunk.section_path) >= 2 and question.head in u.chunk.section_path[-2]
-                    and _ENUMERATOR.match(u.text) and list_items(u, evidence)
-                ]
-                named = sorted(under, key=lambda u: (u.doc_id != under[0].doc_id, u.start))[:1] if under else []
-            saying = [u for u in head if question.head and question.head in u.text and gain(u) >= 0.5 * gain(head[0])]
-            if named:
-                best, best_gain = named[0], gain(named[0])
-                candidates = [named[0]]
-            elif listed and gain(listed[0]) * 1.6 >= gain(head[0]):
-                best, best_gain = listed[0], gain(listed[0])
-                candidates = [listed[0]]
-            elif saying:
-                # the items are said of what the question asks for (「原因主要为“……”、“……”」)
-                best, best_gain, forced = saying[0], gain(saying[0]), True
+            start, alone = _list_start(candidates, evidence, gain)
+            if start is not None:
+                best, best_gain = start, gain(start)
+                candidates, forced = ([start], False) if alone else (candidates, True)
         for unit in candidates if not forced else ():
             if chosen and not (
                 question.coverage(unit.terms) >= scoring.follow * first_coverage
@@ -248,6 +221,41 @@ def select(evidence: Evidence, budget: Budget | None = None, scoring: Scoring = 
     if question.kind in ("fact", "list") and chosen:
         chosen = _ties(chosen, candidates, evidence, budget, scoring)
     return _supply(chosen, candidates, evidence, budget, scoring)
+
+
+def _list_start(candidates: list[Unit], evidence: Evidence, gain: Callable[[Unit], float]) -> tuple[Unit | None, bool]:
+    """Where a list question's answer starts, and whether that unit and its items are the whole
+    answer (a list) or only its first pick (a sentence naming its items). In order:
+
+    - the list introduced as what the question asks for (「下列证件、证明材料：」 for 「要准备哪几样
+      材料」, the heading 「（二）基本原则」), whatever other words it shares;
+    - the first item of a section titled so, when the title is in no passage's text;
+    - a list among the best units (its gain at least 1/1.6 of the best), one saying the asked-for
+      noun when any of them does;
+    - the best unit saying what the items are of (「原因主要为“……”、“……”」).
+    """
+    question = evidence.question
+    noun = question.head
+    head = sorted(candidates, key=lambda u: -gain(u))[:6]
+    if noun:
+        saying_it = [u for u in evidence.units if noun in u.text and not u.instruction and gain(u) > 0]
+        start = next((u for u in sorted(saying_it, key=lambda u: -gain(u)) if list_items(u, evidence)), None)
+        if start is None:
+            under = [
+                u for u in evidence.units
+                if len(u.chunk.section_path) >= 2 and noun in u.chunk.section_path[-2]
+                and _ENUMERATOR.match(u.text) and list_items(u, evidence)
+            ]
+            start = min(under, key=lambda u: (u.doc_id != under[0].doc_id, u.start)) if under else None
+        if start is not None:
+            return start, True
+    listed = [u for u in head if list_items(u, evidence)]
+    if noun and any(noun in u.text for u in head):
+        listed = [u for u in listed if noun in u.text]
+    if listed and gain(listed[0]) * 1.6 >= gain(head[0]):
+        return listed[0], True
+    saying = [u for u in head if noun and noun in u.text and gain(u) >= 0.5 * gain(head[0])]
+    return (saying[0], False) if saying else (None, False)
 
 
 def draft_units(evidence: Evidence, budget: Budget, scoring: Scoring = SCORING) -> list[Unit]:
@@ -622,17 +630,14 @@ def narrow(unit: Unit, question: Question) -> tuple[int, int]:
     return unit.start + a, unit.start + len(text[:b].rstrip("，,；;：: "))
 
 
-_OPENING, _CLOSING = "（(“‘《「【[", "）)”’》」】]"
-
-
 def _clause_ends(text: str) -> list[int]:
     """Where ``text``'s clauses end: after a comma, semicolon or colon outside brackets and quotes
     (「土家族（162人，占比2.52%）」 is one clause)."""
     ends, depth = [], 0
     for i, char in enumerate(text):
-        if char in _OPENING:
+        if char in OPEN_BRACKETS:
             depth += 1
-        elif char in _CLOSING:
+        elif char in CLOSE_BRACKETS:
             depth = max(0, depth - 1)
         elif depth == 0 and _CLAUSE_END.fullmatch(char):
             ends.append(i + 1)

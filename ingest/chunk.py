@@ -43,7 +43,8 @@ def split_sentences(text: str, start: int = 0, end: int | None = None) -> list[S
     return spans
 
 
-_OPEN_BRACKETS, _CLOSE_BRACKETS = "（(“《「【", "）)”》」】"
+# brackets and quotes that hold a remark inside a sentence (shared with the answer's clause cutting)
+OPEN_BRACKETS, CLOSE_BRACKETS = "（(“‘《「【[", "）)”’》」】]"
 WRAPPED_SENTENCE = 300  # characters: a sentence this long ends at its next line break whatever it holds
 
 
@@ -61,7 +62,7 @@ def _wrapped(before: str, after: str) -> bool:
         return False
     if line[-1] in "，,、" or _GOES_ON.match(after):
         return True
-    return sum(line.count(c) for c in _OPEN_BRACKETS) > sum(line.count(c) for c in _CLOSE_BRACKETS)
+    return sum(line.count(c) for c in OPEN_BRACKETS) > sum(line.count(c) for c in CLOSE_BRACKETS)
 
 
 def trim_span(text: str, start: int, end: int) -> Span:

@@ -150,7 +150,10 @@ def supported(mention: Mention, said: str, question: Question) -> bool:
     names = [m.group(0) for m in NAME_IN_TEXT.finditer(said)]
     if any(_holds(fold(form), said, names, alone=not mention.core) for form in mention.forms or (mention.text,)):
         return True
-    forms = [mention.core, question.aliases.get(mention.text, "")]
+    full = question.aliases.get(mention.text, "")
+    kind_word = mention.text[len(mention.core) :] if mention.core and mention.text.startswith(mention.core) else ""
+    # the name it resolved to, also without the kind word a table cell leaves out (电子商务 of 电子商务专业)
+    forms = [mention.core, full, full[: -len(kind_word)] if kind_word and full.endswith(kind_word) else ""]
     if mention.kind == "place":
         forms.append(re.sub(r"(?<=..)[市省县区]$", "", mention.text))
     if any(form and len(form) >= 2 and fold(form) in said for form in forms):

@@ -307,6 +307,8 @@ def build_units(
                     continue
                 seen.add((doc.doc_id, s, e))
                 sentence = text[s:e]
+                if not _WORD.search(sentence):
+                    continue  # figures without words (a chart's axis: 「900 800 700」) say nothing
                 chunk = next((c for c in text_chunks if c.start <= s < c.end), passage.chunk)
                 article = doc.article_at(s)
                 own = frozenset(vocabulary.terms(sentence)) | _time_term(sentence)
@@ -323,8 +325,8 @@ def build_units(
                         chunk=chunk,
                         numbers=len(figures_of(sentence)),
                         instruction=bool(_INSTRUCTION.search(sentence)),
-                        heading=(is_heading(sentence) or _is_heading_line(sentence, heads.get(s)))
-                        and not _states_figure(sentence),
+                        heading=is_caption(sentence)
+                        or ((is_heading(sentence) or _is_heading_line(sentence, heads.get(s))) and not _states_figure(sentence)),
                         words=f"{sentence}\n{words}",
                         preamble=s < doc.body_start,
                         article=article if article is not None and article[0] != s else None,
@@ -434,8 +436,8 @@ def read_row(cells: RowCells) -> Row:
             continue
         header = cells.headers[col].strip() if col < len(cells.headers) else ""
         value = value.strip()
-        if not value or value == header:
-            continue
+        if not value or value == header or _NO_VALUE.fullmatch(value):
+            continue  # 「-」「—」「/」 in a cell says there is no value
         if is_figure(value):
             if header in _RUNNING_NUMBER_HEADERS or (not labels and not header and re.fullmatch(r"\d{1,2}", value)):
                 continue
@@ -462,6 +464,10 @@ def _states_figure(sentence: str) -> bool:
     return bool(figures_of(sentence))
 
 
+_WORD = re.compile(r"[\u4e00-\u9fff]{2}|[A-Za-z]{2}")
+_NO_VALUE = re.compile(r"[-－—–/／\\]+")
+
+
 def is_figure(value: str) -> bool:
     """A cell holding a quantity (5897, 92.12%, 300万元), not a code or number of an item (9.2.1, 6.)."""
     value = value.strip()
@@ -484,6 +490,12 @@ def _pieces(start: int, end: int, holes: Sequence[tuple[int, int]]) -> list[tupl
     if cursor < end:
         pieces.append((cursor, end))
     return [(s, e) for s, e in pieces if e > s]
+
+
+def is_caption(sentence: str) -> bool:
+    """A figure or table caption, with the chart labels read after it (「图3-1近三年升学人数 32.18%
+    32.64%」): it names what follows and states nothing, whatever figures it holds."""
+    return bool(_CAPTION.match(sentence)) and len(sentence) <= 60 and not re.search(r"[。！？；，,;]", sentence)
 
 
 def is_heading(sentence: str) -> bool:

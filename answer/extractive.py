@@ -27,7 +27,7 @@ from ingest.chunk import CLOSE_BRACKETS, OPEN_BRACKETS, split_sentences, trim_sp
 
 _YEAR_HEADER = re.compile(r"(?:19|20)\d{2}")
 _UNIT_IN_HEADER = re.compile(r"[（(]([^（）()]{1,6})[）)]\s*$")
-_CAPTION_NUMBER = re.compile(r"^(?:表|附表|续表)\s*[\d一二三四五六七八九十]+[\s:：.、]*")
+_CAPTION_NUMBER = re.compile(r"^(?:表|附表|续表)\s*[\d一二三四五六七八九十]+(?:\s*[-－.．]\s*\d+)?[\s:：.、]*")
 _CLAUSE_END = re.compile(r"[，,；;：:]")
 _CONDITION = re.compile(r"的\s*[，,]$")  # 「违反本法规定……的，」: a rule's condition, its consequence follows
 
@@ -548,9 +548,18 @@ def prior_of(unit: Unit, question: Question, superseded: frozenset[str], scoring
                 prior *= scoring.unmeasured_numbers if unit.numbers else scoring.unmeasured
         elif not unit.numbers:
             prior *= scoring.unmeasured_numbers
-    if unit.is_row and question.years and not any(y in _row_text(unit) for y in question.years):
-        prior *= 0.5  # a row of another year
+    if unit.is_row and question.years and _of_another_year(unit, question):
+        prior *= 0.5
     return prior
+
+
+def _of_another_year(unit: Unit, question: Question) -> bool:
+    """A row of a year not asked: its table says years, none of them asked; a table that says no
+    year is of its document's year (the report's cover or file name says it)."""
+    said = _row_text(unit)
+    if any(y in said for y in question.years):
+        return False
+    return bool(_YEAR_HEADER.search(said)) or not any(y in unit.words for y in question.years)
 
 
 def _gain(

@@ -21,7 +21,7 @@ from answer.answerability import Verdict, judge, ordinal
 from answer.compose import Claim, Composer, Composition, assemble, refusal
 from answer.evidence import DocView, Evidence, Section, Unit, build_units, focus_weights, superseded
 from answer.extractive import Budget, select
-from answer.question import Catalog, Question, Vocabulary, analyse
+from answer.question import Catalog, Question, Vocabulary, analyse, names_in_context
 from answer.records import Answer
 from index.hybrid import Filters, ScoredChunk
 from ingest.records import Chunk
@@ -55,6 +55,8 @@ class Library(Protocol):
     """Read-only access to the indexed documents (``index.docstore.DocStore`` is one)."""
 
     def titles(self) -> dict[str, str]: ...
+
+    def sources(self) -> dict[str, str]: ...
 
     def document(self, doc_id: str) -> StoredDoc | None: ...
 
@@ -99,7 +101,7 @@ class AnswerPipeline:
         key = hash(frozenset(titles.items()))
         with self._lock:
             if self._catalog is None or self._catalog[0] != key:
-                self._catalog = (key, Catalog.of(titles), titles)
+                self._catalog = (key, Catalog.of(titles, self.library.sources()), titles)
             return self._catalog[1]
 
     def _titles(self) -> dict[str, str]:
@@ -108,7 +110,9 @@ class AnswerPipeline:
         assert self._catalog is not None
         return self._catalog[2]
 
-    def evidence(self, question: Question, filters: Filters | None = None, top_k: int | None = None) -> Evidence:
+    def evidence(
+        self, question: Question, filters: Filters | None = None, top_k: int | None = None, *, in_context: bool = True
+    ) -> Evidence:
         """Retrieve for ``question`` and read the passages' documents (each once).
 
         A question that names a document (年休假条例, 职教法) is answered from that document, all
@@ -122,6 +126,12 @@ class AnswerPipeline:
         passages = self.retriever.retrieve(question.query, top_k=top_k or self.top_k, filters=scoped)
         if named and not passages:
             passages = self.retriever.retrieve(question.query, top_k=top_k or self.top_k, filters=filters)
+        found = names_in_context(question, [p.chunk.text for p in passages]) if in_context else []
+        if found:
+            # a short name no title explains, spelled out in the passages: asked again by that name
+            again = analyse(question.text, self.vocabulary, self.catalog().with_names(found), question.history)
+            if again.aliases != question.aliases:
+                return self.evidence(again, filters, top_k, in_context=False)
         subjects = self._subject_documents(question, passages) - named
         if subjects and filters is None:
             # an institution the question names is what its reports are about: every passage of them

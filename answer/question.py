@@ -27,6 +27,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cache
+from pathlib import PurePath
 from typing import Any, Literal, Protocol
 
 from answer.verify import LENGTH_LIMIT, length_limit
@@ -209,6 +210,7 @@ class Question:
     place_kind: str | None = None  # 市/省/县/区 when it asks which place
     parts: tuple[dict[str, float], ...] = ()  # term weights of each sub-question (split at ？；。)
     part_texts: tuple[str, ...] = ()  # the sub-questions themselves
+    history: tuple[str, ...] = ()  # the earlier questions it was read after, oldest first
 
     @property
     def weight(self) -> float:
@@ -236,18 +238,47 @@ class Question:
 @dataclass(frozen=True)
 class Catalog:
     """What short forms resolve to, from the library's titles: each document's title without its
-    version date (``families``), those titles once each, and the institutions they name."""
+    version date (``families``), those titles once each, and the institutions they and the
+    documents' file names name (a report's title may lack its school: 「届毕业生就业质量年度报告」
+    in 「西安职业技术学院2023届毕业生就业质量年度报告.pdf」)."""
 
     families: dict[str, str]
     titles: tuple[str, ...]
     names: tuple[str, ...]
 
     @classmethod
-    def of(cls, library: Mapping[str, str]) -> Catalog:
+    def of(cls, library: Mapping[str, str], sources: Mapping[str, str] | None = None) -> Catalog:
         families = {doc_id: family(title) for doc_id, title in library.items()}
         titles = tuple(dict.fromkeys(families.values()))
-        names = tuple(dict.fromkeys(m.group(0) for title in titles for m in NAME_IN_TEXT.finditer(title)))
+        files = [PurePath(source).stem for source in (sources or {}).values()]
+        names = tuple(dict.fromkeys(m.group(0) for text in (*titles, *files) for m in NAME_IN_TEXT.finditer(text)))
         return cls(families, titles, names)
+
+    def with_names(self, names: Iterable[str]) -> Catalog:
+        return replace(self, names=tuple(dict.fromkeys((*self.names, *names))))
+
+
+def names_in_context(question: Question, texts: Sequence[str]) -> list[str]:
+    """Names in ``texts`` (the passages retrieved for ``question``) that a name of the question no
+    title explains is the short form of, the way a reader finds 化环学院 spelled out as
+    化学与环境工程学院 in the report itself. A table cell naming an item without its kind word
+    (电子商务 in the 专业 column) stands for the name with the question's kind word (电子商务专业)."""
+    said = re.sub(r"\s+", "", "".join(texts))
+    open_names = [
+        m for m in question.mentions
+        if m.kind in ("org", "major") and m.text not in question.aliases and not any(f and f in said for f in (m.text, m.core))
+    ]
+    if not open_names:
+        return []
+    names = {n.group(0) for text in texts for n in NAME_IN_TEXT.finditer(text)}
+    cells = {c.strip() for text in texts for line in text.split("\n") if "\t" in line for c in line.split("\t")}
+    cells = {c for c in cells if re.fullmatch(r"[\u4e00-\u9fff]{2,16}", c)}
+    found = []
+    for mention in open_names:
+        kind_word = mention.text[len(mention.core) :] if mention.core and mention.text.startswith(mention.core) else ""
+        candidates = names | {c if not kind_word or c.endswith(kind_word) else c + kind_word for c in cells}
+        found += [n for n in candidates if abbreviates(mention.text, n)]
+    return sorted(set(found))
 
 
 def content_terms(text: str, vocabulary: Vocabulary, writing: bool = True) -> tuple[str, ...]:
@@ -378,6 +409,7 @@ def analyse(
         place_kind=place.group(1) if place else None,
         parts=parts,
         part_texts=tuple(raw.strip() for raw in raw_parts),
+        history=tuple(history),
     )
     return question if earlier is None else replace(follow(question, earlier), followup=True)
 

@@ -18,7 +18,8 @@ MARKER = re.compile(r"\[(\d{1,3})\]")
 # a sentence ends at 。！？ or a line break, with any closing quote and [n] markers after it
 # (「；」 joins clauses of one sentence, as the chunker's sentence splitter has it)
 _SENTENCE = re.compile(r"[^。！？!?\n]+(?:[。！？!?]+[”’」』）)]*)?(?:\s*\[\d{1,3}\])*")
-_ARABIC = re.compile(r"(?<![\d.])(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d+))?\s*(万|亿)?\s*(%|％)?")
+# a digit group is exactly three digits: 「113，2022年」 is two figures, not 113,202 and 2
+_ARABIC = re.compile(r"(?<![\d.])(\d{1,3}(?:,\d{3})+(?!\d)|\d+)(?:\.(\d+))?\s*(万|亿)?\s*(%|％)?")
 _CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
 _CN_UNITS = {"十": 10, "百": 100, "千": 1000}
 _CN_MAGNITUDES = {"万": 10_000, "亿": 100_000_000}

@@ -157,6 +157,11 @@ class DocStore:
         rows = self._db.execute("SELECT doc_id, title FROM documents WHERE status = 'complete' ORDER BY doc_id")
         return {str(doc_id): str(title) for doc_id, title in rows}
 
+    def sources(self) -> dict[str, str]:
+        """doc_id → source path of the complete documents (a file's name may name its school)."""
+        rows = self._db.execute("SELECT doc_id, source FROM documents WHERE status = 'complete' ORDER BY doc_id")
+        return {str(doc_id): str(source) for doc_id, source in rows}
+
     def document(self, doc_id: str) -> StoredDocument | None:
         row = self._db.execute(
             "SELECT doc_id, source, title, format, status, chunking, info, added_at FROM documents WHERE doc_id = ?",

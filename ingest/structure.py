@@ -34,7 +34,9 @@ _LINE_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("arabic_paren", re.compile(r"^[（(]\d{1,2}[）)]")),
     ("case", re.compile(r"^案例\s*\d+\s*[：:]")),
     ("annex", re.compile(r"^附\s*件\s*\d*\s*[：:]?")),
-    ("caption", re.compile(r"^[表图]\s*\d+(?:[-－.．]\d+)?\s*[：:]")),
+    ("caption", re.compile(r"^[表图]\s*\d+(?:\s*[-－.．]\s*\d+)?\s*[：:]")),
+    # 「表3- 6毕业生国内升学院校类型」: a caption with no colon is a short line of its own
+    ("bare_caption", re.compile(r"^[表图]\s*\d+(?:\s*[-－.．]\s*\d+)?(?:\s*(?=[\u4e00-\u9fff（(])|\s+(?=\S))")),
 )
 _ARTICLE = re.compile(rf"^第[{_CN_NUM}\d]+条(?=[\s\u3000]|[^\s款项]|$)")
 _TOC_TITLE = re.compile(r"^(?:目\s*录|[表图]\s*目\s*录|案例目录|插图目录|附表目录|contents)$", re.IGNORECASE)
@@ -135,6 +137,10 @@ def _classify(line: str) -> tuple[str, str, int] | None:
             return f"md{len(hashes)}", match.group("title").strip(), len(stripped)
         if kind == "decimal":
             kind = f"dec{match.group('num').count('.') + 1}"
+        if kind == "bare_caption":
+            if len(stripped) > MAX_TITLE_CHARS or re.search("[，,。；;：:！!？?]", stripped):
+                continue  # a sentence that begins by naming a table (表1显示，……) is no caption
+            return "caption", stripped, len(stripped)
         body = stripped[match.end() :]
         if kind == "annex":
             return (kind, stripped, len(stripped)) if len(stripped) <= 60 else None

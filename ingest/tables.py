@@ -18,6 +18,7 @@ from ingest.structure import Span, iter_lines
 _SEPARATOR = re.compile(r"^[\s\-—–=_|+:：]*$")
 _NUMBER = re.compile(r"^[-+−]?(?:\d[\d,，]*(?:\.\d+)?|\.\d+)\s*[%‰]?$")
 MAX_HEADER_ROWS = 3
+_BARE_INTEGER = re.compile(r"^\d{1,4}$")
 # a label that says its row is the whole of a group or table, not one item of it
 TOTAL_LABEL = re.compile(r"汇总|合计|总计|小计|共计|^(?:全校|全院|总体|总数|全部|全省|全市|全国)$")
 
@@ -68,11 +69,16 @@ def count_header_rows(rows: Sequence[Sequence[str]]) -> int:
     """Leading rows that hold labels only (no number cell), at most three, never all rows.
 
     A row whose first cells are empty continues the header above it (merged header cells).
+    So does a row with an empty first cell right under a labelled header row even when some
+    of its cells are bare integers (months 9 10 11, years): a data row there would have no
+    row label to take from above, and a header may count but never holds a rate or decimal.
     """
     count = 0
-    for cells in rows[: MAX_HEADER_ROWS]:
+    for cells in rows[:MAX_HEADER_ROWS]:
         filled = [c for c in cells if c.strip()]
-        if not filled or any(is_numeric(c) for c in filled):
+        if not filled:
+            break
+        if any(is_numeric(c) for c in filled) and not (count and _continues_header(rows[0], cells)):
             break
         count += 1
     if count >= len(rows):
@@ -90,18 +96,39 @@ def count_header_rows(rows: Sequence[Sequence[str]]) -> int:
     return count
 
 
+def _continues_header(top: Sequence[str], cells: Sequence[str]) -> bool:
+    """``cells`` (with number cells) still belong to the header that starts with ``top``."""
+    if not top or not top[0].strip() or is_numeric(top[0]) or not cells or cells[0].strip():
+        return False
+    return all(_BARE_INTEGER.match(c.strip()) for c in cells if is_numeric(c))
+
+
 def column_headers(header_rows: Sequence[Sequence[str]], width: int) -> list[str]:
-    """One label per column, merged headers spread right and stacked rows joined."""
+    """One label per column, merged headers spread right and stacked rows joined.
+
+    A label spreads right over the empty cells after it only under the same label of the rows
+    above (its merged parent): 「2023年」's months never spill into the 「总计」 column. Under a
+    label spanning several columns the cells are sub-labels (本科毕业生 人数); under a label of one
+    column they are the rest of it, wrapped onto the next ruled line (毕业去向 / 落实率 →
+    毕业去向落实率), and so is a single character under any label (10 / 月).
+    """
     labels = [""] * width
+    single = [False] * width  # the row above put a label of its own column only here
     for cells in header_rows:
-        last = ""
+        above = list(labels)
+        last, source = "", -1
+        parts = []
         for col in range(width):
             cell = cells[col].strip() if col < len(cells) else ""
             if cell:
-                last = cell
-            part = cell or (last if col > 0 else "")
+                last, source = cell, col
+            spreads = source >= 0 and above[col] == above[source]
+            part = cell or (last if col > 0 and spreads else "")
+            parts.append((part, bool(cell)))
             if part and not labels[col].endswith(part):
-                labels[col] = f"{labels[col]} {part}".strip()
+                wrapped = cell and (single[col] or (len(part) == 1 and not cell.isdigit()))
+                labels[col] = f"{labels[col]}{'' if wrapped else ' '}{part}".strip()
+        single = [own and (col + 1 == width or parts[col + 1][1] or not parts[col + 1][0]) for col, (_, own) in enumerate(parts)]
     return labels
 
 

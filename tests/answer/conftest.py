@@ -101,6 +101,9 @@ class MemoryLibrary:
     def titles(self) -> dict[str, str]:
         return {doc_id: r.document.title for doc_id, r in self.results.items()}
 
+    def sources(self) -> dict[str, str]:
+        return {doc_id: r.document.source for doc_id, r in self.results.items()}
+
     def document(self, doc_id: str) -> Stored | None:
         r = self.results.get(doc_id)
         return None if r is None else Stored(r.document.title, r.document.source, "test", len(r.chunks))

@@ -19,6 +19,12 @@ def test_a_total_row_is_the_whole_and_a_numbered_row_has_no_running_figure() -> 
     assert total.is_total and total.figures == (("人数", "412"),)
 
 
+def test_a_dash_in_a_cell_is_no_value() -> None:
+    row = read_row(RowCells("", ("行业", "1月", "2月", "3月"), ("教育", "4", "-", "—")))
+    assert row.labels == (("行业", "教育"),)
+    assert row.figures == (("1月", "4"),)
+
+
 def test_references_and_years_are_no_quantities() -> None:
     """An article number, a list number or a year names something; it measures nothing."""
     assert figures_of("第三十三条 （二）2022年度的报告") == []

@@ -284,3 +284,57 @@ def test_a_draft_about_a_document_s_subject_uses_its_sentences_that_do_not_repea
     answer = answer_over(tmp_path_factory, {"智慧校园建设方案.txt": text}, request)
     assert not answer.refused
     assert "3000万元" in answer.text and "120间" in answer.text
+
+
+def test_a_month_under_a_year_in_a_two_level_header_is_read_and_a_dash_is_no_value(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    """A header of years over months (one month's 「月」 wrapped onto its own ruled line), a
+    caption numbered 「表3- 2」 without a colon, and 「-」 cells meaning no value."""
+    text = (
+        "一、宣讲会\n学校各月举办宣讲会情况如下表所示。\n表3- 2分月份分行业宣讲会场次\n"
+        "行业\t2022年\t\t2023年\t合计\n\t11月\t12\t1月\t\n\t\t月\t\t\n"
+        "教育\t4\t-\t2\t6\n建筑业\t5\t3\t1\t9\n"
+    )
+    answer = answer_over(tmp_path_factory, {"宣讲会.txt": text}, "建筑业2022年12月办了几场宣讲会？全年合计多少场？")
+    assert not answer.refused
+    assert "2022年 12月为3" in answer.text and "合计9" in answer.text
+    assert "- 2" not in answer.text and "教育" not in answer.text
+
+
+def test_a_short_name_spelled_out_only_in_a_table_cell_is_answered_from_its_row(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    text = (
+        "一、各专业就业情况\n表2：各专业毕业生就业率\n"
+        "学院\t专业\t毕业人数\t就业率\n商学院\t电子商务\t120\t93.20%\n\t市场营销\t80\t88.10%\n"
+        "机电学院\t电子信息工程技术\t60\t91.50%\n"
+    )
+    answer = answer_over(tmp_path_factory, {"就业报告.txt": text}, "电商专业的就业率是多少？")
+    assert not answer.refused and "93.20%" in answer.text
+    assert "88.10" not in answer.text and "91.50" not in answer.text
+
+
+def test_figures_without_words_are_no_sentence_of_a_draft(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """A chart's caption and axis read as text (「图3- 1近三年升学人数 32.18% 32.64%」「900」) say
+    nothing of what the figures measure."""
+    text = (
+        "一、升学情况\n学院2023届毕业生国内升学312人，升学率为24.6%。\n"
+        "图3- 1近三年升学人数\n32.18% 32.64%\n900\n800\n700\n"
+        "升学院校以省内本科高校为主，升入省内高校的有265人。\n"
+    )
+    answer = answer_over(tmp_path_factory, {"毕业生升学情况.txt": text}, "写一段毕业生升学情况的综述，150字左右。")
+    assert "312" in answer.text and "265" in answer.text
+    assert "900" not in answer.text and "32.18" not in answer.text
+
+
+def test_a_table_that_says_no_year_is_of_its_report_s_year(tmp_path_factory: pytest.TempPathFactory) -> None:
+    text = (
+        "一、就业地区\n2023年，参加校园招聘的用人单位主要来自广东省（占比19.2%）、浙江省（占比11.4%）。\n"
+        "表2：分学历毕业生就业地区分布\n就业地区\t本科 人数\t本科 占比\t研究生 人数\t研究生 占比\n"
+        "湖北省\t1869\t60.60%\t764\t51.00%\n广东省\t347\t11.25%\t170\t11.35%\n"
+    )
+    files = {"样例大学2023届毕业生就业质量报告.txt": text}
+    answer = answer_over(tmp_path_factory, files, "2023届研究生去广东工作的有多少？占比呢？")
+    assert "170" in answer.text and "11.35%" in answer.text
+    assert "19.2%" not in answer.text  # the employers' sentence says 2023 but not what is asked

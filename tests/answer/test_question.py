@@ -6,6 +6,7 @@ import pytest
 
 from answer.question import (
     STOPLIST,
+    Catalog,
     Mention,
     analyse,
     content_terms,
@@ -14,6 +15,7 @@ from answer.question import (
     is_place,
     list_head,
     matches,
+    names_in_context,
     resolve,
     resolve_all,
     topic_of,
@@ -132,6 +134,23 @@ def test_a_short_name_resolves_against_the_library_titles(vocabulary: LexicalInd
     assert question.aliases["南职院"] == "南京职业技术学院"
     assert question.aliases["职教法"] == "中华人民共和国职业教育法"
     assert question.documents == ("d2",)
+
+
+def test_a_file_name_names_the_school_a_title_leaves_out(vocabulary: LexicalIndex) -> None:
+    source = "uploads/ab12/南京职业技术学院2023届毕业生就业质量年度报告.pdf"
+    catalog = Catalog.of({"d1": "届毕业生就业质量年度报告"}, {"d1": source})
+    assert analyse("南职院的就业率是多少？", vocabulary, catalog).aliases == {"南职院": "南京职业技术学院"}
+
+
+def test_a_short_name_no_title_explains_is_spelled_out_by_the_passages(vocabulary: LexicalIndex) -> None:
+    question = analyse("化环学院和电商专业的就业率各是多少？", vocabulary, {"d1": "就业质量年度报告"})
+    passages = [
+        "各学院就业率：化学与环境工程学院96.1%，机电工程学院97.2%。",
+        "学院\t专业\t就业率\n现代商学院\t电子商务\t93.20%\n\t电子制造技术\t90.00%",
+    ]
+    assert names_in_context(question, passages) == ["化学与环境工程学院", "电子商务专业"]
+    # a name the passages already say, or one the titles explained, is left alone
+    assert names_in_context(question, ["化环学院的电商专业就业率为95%。"]) == []
 
 
 def test_regressions_of_names_and_kinds(vocabulary: LexicalIndex) -> None:

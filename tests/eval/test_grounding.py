@@ -91,6 +91,8 @@ def test_numbers_are_normalised() -> None:
     assert ungrounded_numbers("2023年10月21日", ["2023年10月20日"]) == ["21"]
     assert ungrounded_numbers("分三个阶段", ["宣传发动阶段、深入实施阶段"]) == ["三"]
     assert number_forms("统一部署，一是……") == []  # no measure word: not a figure
+    # a digit group is exactly three digits: a comma before a year separates two figures
+    assert number_forms("合计113，2022年为66")[:2] == [frozenset({113}), frozenset({2022})]
 
 
 def test_must_include_matching() -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ingest.tables import build_table, count_header_rows, fill_down, find_text_tables, row_context
+from ingest.tables import build_table, column_headers, count_header_rows, fill_down, find_text_tables, row_context
 
 TABLE_1 = (
     "表1：2020年学院招生总体情况\n\n"
@@ -28,6 +28,28 @@ def test_header_rows_stop_at_the_first_row_with_numbers() -> None:
     assert count_header_rows([["指标", "单位", "2019年", "2020年"], ["就业率", "%", "98.02", "90.34"]]) == 1
     assert count_header_rows([["年度", "科类", "市外"], ["", "", "控制分数线"], ["2020", "文科", "160"]]) == 2
     assert count_header_rows([["2020", "文科", "160"], ["", "理科", "160"]]) == 0
+
+
+def test_a_header_row_of_months_and_its_wrapped_characters_stay_in_the_header() -> None:
+    # a ruled PDF header: the year spans its months, 「10月」 wrapped onto a second ruled line
+    rows = [
+        ["行业", "2021年", "", "", "2022年", "", "合计"],
+        ["", "11月", "12", "1", "2", "3月", ""],
+        ["", "", "月", "月", "月", "", ""],
+        ["教育", "4", "7", "-", "2", "9", "22"],
+    ]
+    assert count_header_rows(rows) == 3
+    assert column_headers(rows[:3], 7) == ["行业", "2021年 11月", "2021年 12月", "2021年 1月", "2022年 2月", "2022年 3月", "合计"]
+    # a row of rates under the header is data, whatever its first cell
+    assert count_header_rows([["专业", "就业率", "对口率"], ["", "95.2%", "80.1%"]]) == 1
+
+
+def test_a_merged_label_spreads_only_under_its_own_parent() -> None:
+    rows = [["城市", "本科", "", "专科", "", "总计"], ["", "人数", "占比", "人数", "占比", ""]]
+    assert column_headers(rows, 6) == ["城市", "本科 人数", "本科 占比", "专科 人数", "专科 占比", "总计"]
+    # under a label of one column the next ruled line is the rest of it, wrapped
+    wrapped = [["专业", "毕业人数", "毕业去向", "协议和合"], ["", "", "落实率", "同就业率"]]
+    assert column_headers(wrapped, 4) == ["专业", "毕业人数", "毕业去向落实率", "协议和合同就业率"]
 
 
 def test_fill_down_repeats_labels_but_never_numbers() -> None:

@@ -54,20 +54,22 @@ class Vocabulary(Protocol):
 
 
 # Words that ask, point or instruct rather than say what the answer is about. They are the closed
-# classes of Chinese questions and requests: interrogatives, modal and asking verbs, deixis,
-# vague quantifiers, and the vocabulary of writing requests (genre, tone, length, format).
+# classes of Chinese questions and requests: interrogatives, modal and asking verbs, deixis (also
+# pointing into the text itself: 前后两处说的数一样吗), vague quantifiers, comparison, and the
+# vocabulary of writing requests (genre, tone, length, format).
 _STOPLIST = """
     什么 什么样 怎么 怎样 怎么样 如何 为何 为什么 多少 多久 多长 多大 多高 多远 多少钱 几 几个 几项 几条 几种
     几天 几年 几次 几批 几月 哪 哪些 哪个 哪几 哪几个 哪几条 哪几项 哪一 哪一个 哪里 哪儿 哪天 哪年 哪份 哪种 哪类
     谁 吗 呢 吧 啊 呀 么 是否 有没有 能否 可否 能不能 可不可以 要不要 是不是 会不会 该不该 怎么办 咋 咋办 何时
-    什么时候 时候 请 请问 问 问一下 告诉 告知 介绍 介绍一下 说明 说说 讲讲 讲 说 谈谈 列出 列举 概括 解释 查 查询 查一下
+    什么时候 时候 到底 究竟 请 请问 问 问一下 告诉 告知 介绍 介绍一下 说明 说说 讲讲 讲 说 谈谈 列出 列举 概括 解释 查 查询 查一下
     了解 知道 想 想知道 想问 帮 帮忙 帮我 麻烦 给 给我 一下 看看 看 显示 提到 提及 讲到 写到 规定 里 中 上 下
     写 写一段 写一篇 写个 写份 起草 撰写 拟写 草拟 拟 润色 改写 口吻 语气 风格 名义 身份 角度
     讲清 讲清楚 说清 说清楚 写清 写清楚 讲明 讲明白 说明白 顺带 顺便 提一下 带一句
-    段 一段 篇 一篇 字 字数 以内 之内 左右
+    段 一段 篇 一篇 字 字数 以内 之内 左右 个
     不超过 不多于 以下 要点 内容 情况 相关 有关 关于 方面 具体 具体地 大概 大约 一共 总共 共 都 各 各有 分别 各自 各是
     用到 用上 写进 写入 包含 涉及 体现 突出 围绕 章节 段落 部分
-    比 相比 相较 比较 对比 较 多 少 高 低 多了 少了 高了 低了
+    比 相比 相较 比较 对比 较 多 少 高 低 多了 少了 高了 低了 一样 相同 一致
+    前后 两处 多处 各处 上文 下文 前文 后文 数 数字
     这 那 这个 那个 这些 那些 这种 那种 此 其 它 它们 他们 她们 我们 我 你 您 咱 咱们 大家 上面 以上 上述 前面 刚才 之前
     最后 还 还有 另外 以及 和 与 及 或 或者 还是 的 地 得 了 着 过 是 有 在 对 把 被 让 由 从 到 按 按照 根据 依据 依照
     要 会 能 可以 应该 应当 需要 需 得到 可 就 才 又 也 再 么样 一些 有些 有的 等 等等 呢 嘛 吧 哪些方面 一下子
@@ -83,6 +85,8 @@ _GENRES = """
 GENRE_WORDS: frozenset[str] = frozenset(_GENRES.split())
 STOPLIST: frozenset[str] = frozenset(_STOPLIST.split()) | GENRE_WORDS
 _ASKING = frozenset(["哪", "哪几", "几", "多少", "多", "第几", "哪一"])
+_HOW_MUCH = ("多少", "多久", "多长", "多大", "多高", "多远")
+_DISTRIBUTIVE = frozenset("各")
 _MEASURE_WORDS = frozenset("个条项种类样块件张天年月日次名位批届所家门本份步点段篇")
 # 那份, 这条, 一条: pointing words with an item measure point, they say no content
 _POINTING = frozenset(["这", "那", "哪", "每", "某", "该", "本", "此", "一", "这一", "那一"])
@@ -291,12 +295,17 @@ def content_terms(text: str, vocabulary: Vocabulary, writing: bool = True) -> tu
 
 
 def _is_stop_compound(term: str) -> bool:
-    """A token made only of stoplist words (要不要 = 要 + 不要), or a question or pointing word
-    and its measure word (哪几条, 多少天, 那份, 这条). 就业 (就 + 业) is no such token."""
+    """A token made only of stoplist words (要不要 = 要 + 不要), a question or pointing word and
+    its measure word (哪几条, 多少天, 那份, 这条), or a verb character and the question word it asks
+    with (占多大, 有多少). 就业 (就 + 业) is no such token."""
     if len(term) < 2:
         return term in STOPLIST
     if any(term[:i] in STOPLIST and term[i:] in STOPLIST for i in range(1, len(term))):
         return True
+    if any(term.endswith(q) and len(term) == len(q) + 1 for q in _HOW_MUCH):
+        return True  # one verb character and the question word it asks with (占多大, 有多少)
+    if len(term) == 2 and term[0] in _DISTRIBUTIVE:
+        return True  # 各 spreads a verb over the items named before it (各办, 各有): no content of its own
     return (term[:-1] in _ASKING and term[-1] in _MEASURE_WORDS) or (term[:-1] in _POINTING and term[-1] in _ITEMS)
 
 

@@ -47,6 +47,12 @@ def test_question_words_are_no_content(vocabulary: LexicalIndex) -> None:
     assert "职业学校" in terms or "职业" in terms
     assert not {"请问", "一下", "这些", "怎么办", "呢"} & set(terms)
     assert {"怎么办", "多久", "哪几条", "口吻", "综述", "短讯", "简介"} <= STOPLIST
+    # a verb character glued to the question word it asks with is no content either
+    assert not {"占多大", "有多少"} & set(content_terms("女生占多大比例？男生有多少？", vocabulary))
+    assert "个" not in content_terms("写个短讯，说说实习补贴", vocabulary)  # the general classifier says no kind
+    # words pointing into the text itself, comparing, or spreading a verb (各办) say no content
+    terms = content_terms("报告里招聘会到底各办了几场？前后两处说的数一样吗？", vocabulary)
+    assert not {"到底", "各办", "前后", "两处", "数", "一样"} & set(terms) and "招聘会" in terms
 
 
 def test_names_end_in_a_kind_word() -> None:

@@ -126,12 +126,6 @@ class AnswerPipeline:
         passages = self.retriever.retrieve(question.query, top_k=top_k or self.top_k, filters=scoped)
         if named and not passages:
             passages = self.retriever.retrieve(question.query, top_k=top_k or self.top_k, filters=filters)
-        found = names_in_context(question, [p.chunk.text for p in passages]) if in_context else []
-        if found:
-            # a short name no title explains, spelled out in the passages: asked again by that name
-            again = analyse(question.text, self.vocabulary, self.catalog().with_names(found), question.history)
-            if again.aliases != question.aliases:
-                return self.evidence(again, filters, top_k, in_context=False)
         subjects = self._subject_documents(question, passages) - named
         if subjects and filters is None:
             # an institution the question names is what its reports are about: every passage of them
@@ -151,6 +145,12 @@ class AnswerPipeline:
         pointed = [p for doc_id in sorted(named) if doc_id in docs for p in article_passages(docs[doc_id], question)]
         passages = pointed + [p for p in passages if not any(_inside(p, q) for q in pointed)]
         passages = with_introduced_tables(passages, docs)
+        found = names_in_context(question, [p.chunk.text for p in passages]) if in_context else []
+        if found:
+            # a short name no title explains, spelled out in the passages: asked again by that name
+            again = analyse(question.text, self.vocabulary, self.catalog().with_names(found), question.history)
+            if again.aliases != question.aliases:
+                return self.evidence(again, filters, top_k, in_context=False)
         docs = {doc_id: view for doc_id, view in docs.items() if any(p.chunk.doc_id == doc_id for p in passages)}
         units = build_units(question, passages, docs, self.vocabulary)
         focused = focus_weights(question, units)

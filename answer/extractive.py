@@ -26,6 +26,8 @@ from answer.verify import cn_value, number_forms, ungrounded_numbers
 from ingest.chunk import CLOSE_BRACKETS, OPEN_BRACKETS, split_sentences, trim_span
 
 _YEAR_HEADER = re.compile(r"(?:19|20)\d{2}")
+_YEAR = re.compile(r"(?<!\d)(?:19|20)\d{2}(?!\d)")
+_ITEM_NUMBER = re.compile(r"^\s*(?:[(（]\d{1,2}[)）]|\d{1,2}[.、．](?!\d))\s*")
 _UNIT_IN_HEADER = re.compile(r"[（(]([^（）()]{1,6})[）)]\s*$")
 _CAPTION_NUMBER = re.compile(r"^(?:表|附表|续表)\s*[\d一二三四五六七八九十]+(?:\s*[-－.．]\s*\d+)?[\s:：.、]*")
 _CLAUSE_END = re.compile(r"[，,；;：:]")
@@ -84,20 +86,29 @@ def difference(chosen: Sequence[Unit], evidence: Evidence) -> Claim | None:
     """The difference a question asks for (下降了多少, 相差多少), computed from two cited figures of
     the same kind and shown with its arithmetic (``answer.verify.COMPUTATION``), so that it can be
     checked: the two figures of one row or sentence (a row's year columns first), else the
-    first figure of each of two units. None when a unit already states the change, or when no
-    two comparable figures are there."""
+    first figure of each of two units. A question about a year (「2020年比前一年多了多少」) asks for
+    a change over time: the two figures must be of two years (a row's year columns, a sentence
+    naming two years, or two units naming one each), never a whole and its part of one year.
+    None when a unit already states the change, or when no two comparable figures are there."""
+    over_time = bool(evidence.question.years)
+
+    def years_of(unit: Unit) -> set[str]:
+        return set(_YEAR.findall(_row_text(unit) if unit.row is not None else unit.text))
+
     pairs: list[tuple[Unit, list[tuple[Decimal, str]]]] = [(u, _figures_with_units(u)) for u in chosen]
     used: list[Unit] = []
     values: list[tuple[Decimal, str]] = []
     for unit, figures in pairs:
         same = [f for f in figures if f[1] == figures[0][1]] if figures else []
-        if len(same) >= 2:
+        if len(same) >= 2 and (not over_time or len(years_of(unit)) >= 2):
             used, values = [unit], same[:2]
             break
     else:
         firsts = [(u, f[0]) for u, f in pairs if f]
         if len(firsts) >= 2 and firsts[0][1][1] == firsts[1][1][1]:
-            used, values = [firsts[0][0], firsts[1][0]], [firsts[0][1], firsts[1][1]]
+            apart = years_of(firsts[0][0]) != years_of(firsts[1][0]) and all(years_of(u) for u, _ in firsts[:2])
+            if not over_time or apart:
+                used, values = [firsts[0][0], firsts[1][0]], [firsts[0][1], firsts[1][1]]
     if len(values) < 2 or any(_STATED_CHANGE.search(u.text) for u in used):
         return None
     (a, unit_a), (b, _) = values
@@ -629,8 +640,9 @@ def narrow(unit: Unit, question: Question) -> tuple[int, int]:
     if not hits:
         return unit.start, unit.end
     lo, hi = min(hits), max(hits)
-    if question.quantity:
-        # keep the figure that answers: extend to the next clause with a number if none is inside
+    if question.quantity or question.kind == "write":
+        # keep the figure that answers (a draft's substance is its figures): extend to the next
+        # clause with a number if none is inside
         while hi + 1 < len(clauses) and not re.search(r"\d", text[clauses[lo][0] : clauses[hi][1]]):
             hi += 1
     if _CONDITION.search(text[clauses[hi][0] : clauses[hi][1]]):
@@ -712,9 +724,11 @@ def render_row(unit: Unit, question: Question, caption_cited: bool = False, head
     row = unit.row
     assert row is not None
     unit_of_row = next((v for h, v in row.labels if h in ("单位", "计量单位")), "")
-    labels = [v for h, v in row.labels if h not in ("单位", "计量单位")]
+    # a list number before a label orders the items, it is no part of the name (「(3)后勤服务」)
+    labels = [_ITEM_NUMBER.sub("", v) or v for h, v in row.labels if h not in ("单位", "计量单位")]
     figures = list(row.figures)
-    if question.years and any(_YEAR_HEADER.search(h) for h, _ in figures):
+    # the year asked, not the row's other years; a difference asked keeps the year compared with
+    if question.years and question.operation != "difference" and any(_YEAR_HEADER.search(h) for h, _ in figures):
         asked = [(h, v) for h, v in figures if not _YEAR_HEADER.search(h) or any(y in h for y in question.years)]
         if any(_YEAR_HEADER.search(h) for h, _ in asked):
             figures = asked

@@ -150,9 +150,12 @@ _WHEN = re.compile(r"什么时候|何时|什么时间|哪个时间|哪段时间|
 _DIFFERENCE = re.compile(
     r"(?:[下上]降|[增减][加少长]|提高|降低|上升|变化|[掉跌涨]|(?<![最至])[高低多少]|相差|差)了?多少|差[多几]少|差距"
 )
+# what a comparison is made against (比前一年, 较上年, 同比): the year before the one asked, which
+# the compared figures' headers say; the phrase itself says nothing the answer is about
+_COMPARED_WITH = re.compile(r"(?:比|较|相比|和|与|跟)(?:前一|上一|上|去|前)年(?:度|同期)?|同比|环比")
 # what kind of figure a quantity question expects (多少钱 → an amount of money, 多久 → a duration)
 _MEASURES: tuple[tuple[Measure, re.Pattern[str]], ...] = (
-    ("money", re.compile(r"多少钱|几块钱|多少元|[钱款费金薪资贴]\S{0,4}多少|多少\S{0,2}[钱款费]|[罚赔补奖]多少")),
+    ("money", re.compile(r"多少钱|几块钱|多少元|[收花给挣赚拿交付]\S{0,3}钱(?=.*?(?:多少|几))|[钱款费金薪资贴]\S{0,4}多少|多少\S{0,2}[钱款费]|[罚赔补奖]多少")),
     ("time", re.compile(r"多久|多长时间|多少天|几天|几个月|多少个月|几年|多少年|多少日|几个工作日|多少个工作日")),
     ("ratio", re.compile(r"比例|占比|百分之|百分比|几成|多大比|占多[少大]|[率比]是?多少|多少[%％]")),
     ("people", re.compile(r"(?:多少|几)个?(?:人|名|位)")),  # and 多少 + an agent noun: ``_asks_people``
@@ -354,6 +357,7 @@ def analyse(
     resolved = {m.text for m in every if m.kind == "document" and (m.text in aliases or documents)}
     named_documents = sorted(resolved, key=len, reverse=True)
     bare = re.sub("|".join(map(re.escape, named_documents)), " ", weighed) if named_documents else weighed
+    bare = _COMPARED_WITH.sub(" ", bare)
     terms = content_terms(bare, vocabulary, writing) or content_terms(weighed, vocabulary, writing)
     # a word the library never uses may be a short form of one it does (教资 → 教师资格, 年报 → 年度报告)
     short_words = {t: full for t in terms if (full := expand_short_word(t, vocabulary))}

@@ -338,3 +338,47 @@ def test_a_table_that_says_no_year_is_of_its_report_s_year(tmp_path_factory: pyt
     answer = answer_over(tmp_path_factory, files, "2023届研究生去广东工作的有多少？占比呢？")
     assert "170" in answer.text and "11.35%" in answer.text
     assert "19.2%" not in answer.text  # the employers' sentence says 2023 but not what is asked
+
+
+def test_a_change_over_a_year_is_computed_from_two_years_never_from_a_whole_and_its_part(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    """「2020年比前一年多了多少」 compares two years: the part (其中) of one year's figure is no operand;
+    「比前一年」 is what is compared with, no content; 「收的钱」 asks for money."""
+    text = (
+        "一、社会服务\n全年共组织各类培训30多批次，培训52000人日，其中技术技能培训51000人日。\n"
+        "表3：社会服务情况\n序号\t指标\t单位\t2019年\t2020年\n1\t培训到款额\t万元\t380.50\t455.25\n"
+        "2\t培训人日\t人日\t48000\t52000\n"
+    )
+    answer = answer_over(tmp_path_factory, {"服务报告.txt": text}, "学校搞培训收的钱，2020年比前一年多了多少？")
+    assert "计算：455.25万元 − 380.5万元 = 74.75万元" in answer.text
+    assert "2019年为380.50万元" in answer.text  # the year compared with is shown, not only the year asked
+    assert "51000" not in answer.text
+    alone = answer_over(
+        tmp_path_factory, {"服务.txt": "一、社会服务\n2020年全年培训52000人日，其中技术技能培训51000人日。\n"},
+        "2020年培训人日比前一年多了多少？",
+    )
+    assert "计算" not in alone.text  # a whole and its part of one year are no change over time
+
+
+def test_a_draft_keeps_the_figures_of_a_sentence_it_narrows(tmp_path_factory: pytest.TempPathFactory) -> None:
+    text = (
+        "一、国际合作\n学院与新西兰怀卡托理工学院联合举办的“中新班”，已开办六届，累积招录学生188人，"
+        "课程由双方教师共同讲授，学生毕业时可获得两校颁发的证书，升学渠道也因此得到了进一步拓宽。\n"
+    )
+    answer = answer_over(tmp_path_factory, {"国际合作.txt": text}, "写一段中新班的介绍，100字左右。")
+    assert "中新班" in answer.text and "188人" in answer.text
+
+
+def test_a_label_filled_down_from_a_numbered_group_is_said_without_its_list_number(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    """「(3)后勤服务」 labels the rows under it; its 3 orders the groups and is in no row's quote."""
+    text = (
+        "一、学生评价\n表5：学生评价表\n指标\t\t单位\t一年级\t二年级\n"
+        "(1)教学管理\t调研人次\t人次\t3100\t2800\n\t满意度\t%\t97.10\t92.40\n"
+        "(2)实习管理\t调研人次\t人次\t2900\t2600\n\t满意度\t%\t95.20\t91.10\n"
+        "(3)后勤服务\t调研人次\t人次\t3050\t2750\n\t满意度\t%\t96.35\t89.70\n"
+    )
+    answer = answer_over(tmp_path_factory, {"学生评价.txt": text}, "学生给后勤服务打分，一年级和二年级的满意度各是多少？")
+    assert "后勤服务、满意度：一年级96.35%，二年级89.70%" in answer.text

@@ -168,6 +168,11 @@ def test_regressions_of_names_and_kinds(vocabulary: LexicalIndex) -> None:
     assert analyse("实习之前要签什么协议？", vocabulary).old_version is False
     assert analyse("旧版条例怎么规定的？", vocabulary).old_version is True
     assert analyse("录取了多少新生？", vocabulary).measures == ("people",)
+    assert analyse("学校搞培训收的钱，比去年多了多少？", vocabulary).measures == ("money",)
+    assert analyse("年假没让休，怎么给钱？", vocabulary).measures == ()  # asks how, not how much
+    # what a change is compared with (比前一年, 同比) is no content: the compared year's header says it
+    weights = analyse("2020年就业率比前一年高了多少？同比呢？", vocabulary).weights
+    assert not {"比前", "一年", "同比"} & set(weights) and "就业率" in weights
 
 
 def test_short_forms_are_spelled_out_in_one_pass(vocabulary: LexicalIndex) -> None:

@@ -155,7 +155,11 @@ _DIFFERENCE = re.compile(
 _COMPARED_WITH = re.compile(r"(?:比|较|相比|和|与|跟)(?:前一|上一|上|去|前)年(?:度|同期)?|同比|环比")
 # what kind of figure a quantity question expects (多少钱 → an amount of money, 多久 → a duration)
 _MEASURES: tuple[tuple[Measure, re.Pattern[str]], ...] = (
-    ("money", re.compile(r"多少钱|几块钱|多少元|[收花给挣赚拿交付]\S{0,3}钱(?=.*?(?:多少|几))|[钱款费金薪资贴]\S{0,4}多少|多少\S{0,2}[钱款费]|[罚赔补奖]多少")),
+    (
+        "money",
+        # 「收的钱……多了多少」: money received, spent or paid, asked how much of
+        re.compile(r"多少钱|几块钱|多少元|[收花给挣赚拿交付]\S{0,3}钱(?=.*?(?:多少|几))|[钱款费金薪资贴]\S{0,4}多少|多少\S{0,2}[钱款费]|[罚赔补奖]多少"),
+    ),
     ("time", re.compile(r"多久|多长时间|多少天|几天|几个月|多少个月|几年|多少年|多少日|几个工作日|多少个工作日")),
     ("ratio", re.compile(r"比例|占比|百分之|百分比|几成|多大比|占多[少大]|[率比]是?多少|多少[%％]")),
     ("people", re.compile(r"(?:多少|几)个?(?:人|名|位)")),  # and 多少 + an agent noun: ``_asks_people``

@@ -383,15 +383,24 @@ def _time_term(text: str) -> frozenset[str]:
     return frozenset({TIME_TERM}) if _TIME.search(text) else frozenset()
 
 
-def superseded(docs: Sequence[DocView], titles: Iterable[str], *, earlier: bool = False) -> frozenset[str]:
-    """Ids of ``docs`` in a version the question does not mean: a question that names no version
-    means the one in force, so the versions the library holds a later one of; a question asking
-    about an earlier version (旧版, 原来的) means that one, so the versions with an earlier one."""
+def versions_of(titles: Iterable[str]) -> dict[str, list[str]]:
+    """The version dates the library holds of each regulation (by its title without the date)."""
     versions: dict[str, list[str]] = {}
     for title in titles:
         view = DocView("", title, "", "")
         if view.version:
             versions.setdefault(view.family, []).append(view.version)
+    return versions
+
+
+def superseded(
+    docs: Sequence[DocView], titles: Iterable[str] | dict[str, list[str]], *, earlier: bool = False
+) -> frozenset[str]:
+    """Ids of ``docs`` in a version the question does not mean: a question that names no version
+    means the one in force, so the versions the library holds a later one of; a question asking
+    about an earlier version (旧版, 原来的) means that one, so the versions with an earlier one.
+    ``titles`` are the library's titles, or their ``versions_of``."""
+    versions = titles if isinstance(titles, dict) else versions_of(titles)
     if earlier:
         return frozenset(d.doc_id for d in docs if d.version and min(versions.get(d.family, [d.version])) < d.version)
     return frozenset(d.doc_id for d in docs if d.version and max(versions.get(d.family, [d.version])) > d.version)
@@ -410,12 +419,15 @@ def recurring_names(text: str, least: int = 3, longest: int = 14) -> list[str]:
             if start < 0 or not _CJK.match(text[start]):
                 break
             counts[text[start:end]] += 1
+    # the most uses of a string one character longer to the left (its extension), for each string
+    extensions: Counter[str] = Counter()
+    for other, m in counts.items():
+        extensions[other[1:]] = max(extensions[other[1:]], m)
     names = []
     for name, n in counts.items():
         if n < least:
             continue
-        extended = max((m for other, m in counts.items() if len(other) == len(name) + 1 and other.endswith(name)), default=0)
-        if extended < BOUNDARY_SHARE * n:
+        if extensions[name] < BOUNDARY_SHARE * n:
             names.append((n, name))
     return [name for _, name in sorted(names, key=lambda pair: (-pair[0], pair[1]))]
 

@@ -19,7 +19,7 @@ from typing import Any, Protocol
 
 from answer.answerability import Verdict, judge, ordinal
 from answer.compose import Claim, Composer, Composition, assemble, refusal
-from answer.evidence import DocView, Evidence, Section, Unit, build_units, focus_weights, superseded
+from answer.evidence import DocView, Evidence, Section, Unit, build_units, focus_weights, superseded, versions_of
 from answer.extractive import Budget, select
 from answer.question import Catalog, Question, Vocabulary, analyse, names_in_context
 from answer.records import Answer
@@ -86,7 +86,7 @@ class AnswerPipeline:
         self.top_k = top_k
         self.strict = strict
         self._docs: OrderedDict[tuple[str, str, int], DocView] = OrderedDict()
-        self._catalog: tuple[int, Catalog, dict[str, str]] | None = None
+        self._catalog: tuple[int, Catalog, dict[str, list[str]]] | None = None
         self._cached = cached_documents
         self._lock = threading.Lock()
 
@@ -101,11 +101,11 @@ class AnswerPipeline:
         key = hash(frozenset(titles.items()))
         with self._lock:
             if self._catalog is None or self._catalog[0] != key:
-                self._catalog = (key, Catalog.of(titles, self.library.sources()), titles)
+                self._catalog = (key, Catalog.of(titles, self.library.sources()), versions_of(titles.values()))
             return self._catalog[1]
 
-    def _titles(self) -> dict[str, str]:
-        """The titles the current catalog was built from."""
+    def _versions(self) -> dict[str, list[str]]:
+        """The versions each regulation of the current catalog's titles has."""
         self.catalog()
         assert self._catalog is not None
         return self._catalog[2]
@@ -154,7 +154,7 @@ class AnswerPipeline:
         docs = {doc_id: view for doc_id, view in docs.items() if any(p.chunk.doc_id == doc_id for p in passages)}
         units = build_units(question, passages, docs, self.vocabulary)
         focused = focus_weights(question, units)
-        other_versions = superseded(list(docs.values()), self._titles().values(), earlier=question.old_version)
+        other_versions = superseded(list(docs.values()), self._versions(), earlier=question.old_version)
         return Evidence(focused, passages, units, docs, other_versions)
 
     def _subject_documents(self, question: Question, passages: Sequence[ScoredChunk]) -> set[str]:

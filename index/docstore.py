@@ -79,6 +79,7 @@ class DocStore:
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.execute("PRAGMA foreign_keys=ON")
         self._db.executescript(_SCHEMA)
+        self._listed: dict[str, tuple[tuple[int, int], dict[str, str]]] = {}
 
     def close(self) -> None:
         self._db.close()
@@ -154,13 +155,25 @@ class DocStore:
 
     def titles(self) -> dict[str, str]:
         """doc_id → title of the complete documents (what short names in questions resolve to)."""
-        rows = self._db.execute("SELECT doc_id, title FROM documents WHERE status = 'complete' ORDER BY doc_id")
-        return {str(doc_id): str(title) for doc_id, title in rows}
+        return self._listing("title")
 
     def sources(self) -> dict[str, str]:
         """doc_id → source path of the complete documents (a file's name may name its school)."""
-        rows = self._db.execute("SELECT doc_id, source FROM documents WHERE status = 'complete' ORDER BY doc_id")
-        return {str(doc_id): str(source) for doc_id, source in rows}
+        return self._listing("source")
+
+    def _listing(self, column: str) -> dict[str, str]:
+        """doc_id → ``column`` of the complete documents, read again only after a write: every
+        question asks for the titles, and a library of 700 documents takes milliseconds to list."""
+        # data_version moves when another connection commits; total_changes when this one writes
+        (data_version,) = self._db.execute("PRAGMA data_version").fetchone()
+        generation = (int(data_version), self._db.total_changes)
+        cached = self._listed.get(column)
+        if cached is not None and cached[0] == generation:
+            return dict(cached[1])
+        rows = self._db.execute(f"SELECT doc_id, {column} FROM documents WHERE status = 'complete' ORDER BY doc_id")
+        listing = {str(doc_id): str(value) for doc_id, value in rows}
+        self._listed[column] = (generation, listing)
+        return dict(listing)
 
     def document(self, doc_id: str) -> StoredDocument | None:
         row = self._db.execute(

@@ -131,8 +131,8 @@ def run_ingest(args: argparse.Namespace, settings: Settings, out: TextIO, err: T
         documents, chunks = len(index.documents()), index.docstore.chunk_count()
     finally:
         index.close()
-    for path in bad:
-        report.failures.append((path, _format_error(path)))
+    for path, reason in bad:
+        report.failures.append((path, reason or _format_error(path)))
     summary = _update_summary(report, ignored, documents, chunks, time.perf_counter() - started)
     if args.json:
         out.write(json.dumps(summary, ensure_ascii=False, indent=2) + "\n")
@@ -207,8 +207,8 @@ def _export_chunks(args: argparse.Namespace, settings: Settings, out: TextIO, er
     summary = IngestSummary(ignored=ignored)
     chunker = make_chunker(settings, args.max_chars)
     results: list[IngestResult] = []
-    for path in bad:
-        summary.failures.append({"path": str(path), "error": _format_error(path)})
+    for path, reason in bad:
+        summary.failures.append({"path": str(path), "error": reason or _format_error(path)})
     for path in _progress(files, err):
         try:
             result = ingest_file(path, chunker)

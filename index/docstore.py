@@ -197,12 +197,18 @@ class DocStore:
         return None if row is None else str(row[0])
 
     def chunks(self, chunk_ids: Sequence[str]) -> dict[str, Chunk]:
-        """Chunks by id (missing ids are left out)."""
+        """Chunks by id, of complete documents only: a document an interrupted ingest left pending
+        (its vectors already written) or one being deleted is never cited. Other ids are left out."""
         out: dict[str, Chunk] = {}
+        columns = ", ".join(f"c.{name}" for name in _CHUNK_FIELDS)
         for start in range(0, len(chunk_ids), 500):
             batch = list(chunk_ids[start : start + 500])
             marks = ",".join("?" * len(batch))
-            for row in self._db.execute(f"SELECT {_CHUNK_COLUMNS} FROM chunks WHERE chunk_id IN ({marks})", batch):
+            query = (
+                f"SELECT {columns} FROM chunks c JOIN documents d ON d.doc_id = c.doc_id "
+                f"WHERE c.chunk_id IN ({marks}) AND d.status = 'complete'"
+            )
+            for row in self._db.execute(query, batch):
                 chunk = _chunk(row)
                 out[chunk.chunk_id] = chunk
         return out

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -138,26 +139,55 @@ KNOWN_DOCUMENT_SUFFIXES = {
 }
 
 
-def collect_files(paths: Iterable[Path]) -> tuple[list[Path], list[Path], int]:
-    """Expand folders. Returns (readable files, unreadable document files, ignored count).
+def collect_files(
+    paths: Iterable[Path], *, follow_links: bool = False
+) -> tuple[list[Path], list[tuple[Path, str | None]], int]:
+    """Expand folders. Returns (readable files, files that cannot be read with the reason or None
+    for "its format's own explanation", ignored count).
 
-    A file named explicitly is always attempted, so its error is reported.
+    A file named explicitly is always attempted, so its error is reported. In a folder walk, a
+    link leading out of the folder is left out unless ``follow_links`` (a link to /etc/passwd in
+    an uploaded folder must not be indexed), and a file name that is not valid UTF-8 is reported
+    with its bytes escaped while the rest of the folder is read.
     """
     files: list[Path] = []
-    bad: list[Path] = []
+    bad: list[tuple[Path, str | None]] = []
     ignored = 0
     for path in paths:
         if not path.is_dir():
-            files.append(path)
+            bad_name = _undecodable(path)
+            if bad_name is not None:
+                bad.append(bad_name)
+            else:
+                files.append(path)
             continue
+        root = path.resolve()
         for child in sorted(path.rglob("*")):
             if not child.is_file() or any(part.startswith(".") for part in child.relative_to(path).parts):
+                continue
+            if not follow_links and not child.resolve().is_relative_to(root):
+                reason = f"链接指向文件夹之外，已跳过：{child} → {child.resolve()} (a link out of the folder is not followed)"
+                bad.append((child, reason))
+                continue
+            bad_name = _undecodable(child)
+            if bad_name is not None:
+                bad.append(bad_name)
                 continue
             suffix = child.suffix.lower()
             if suffix in SUPPORTED_SUFFIXES:
                 files.append(child)
             elif suffix in KNOWN_DOCUMENT_SUFFIXES:
-                bad.append(child)
+                bad.append((child, None))
             else:
                 ignored += 1
     return files, bad, ignored
+
+
+def _undecodable(path: Path) -> tuple[Path, str] | None:
+    """(a printable path, the reason) when ``path``'s name is not valid UTF-8, else None."""
+    try:
+        str(path).encode("utf-8")
+    except UnicodeEncodeError:
+        shown = Path(os.fsencode(path).decode("utf-8", "backslashreplace"))
+        return shown, f"文件名不是有效的 UTF-8 编码，请改名后再导入：{shown} (file name is not valid UTF-8)"
+    return None

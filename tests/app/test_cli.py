@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -58,3 +59,24 @@ def test_bad_setting_is_a_clear_error(tmp_path: Path, monkeypatch) -> None:  # t
     monkeypatch.setenv("ZHIKU_CHUNK_MAX_CHARS", "10")
     code, _, err = run(["ingest", str(ROOT / "corpus" / "002_99f5ec69276c87e7.txt"), "--out", str(tmp_path / "c.jsonl")])
     assert code == 2 and "chunk_max_chars" in err
+
+
+def test_a_folder_walk_reports_a_non_utf8_name_and_skips_a_link_out_of_the_folder(tmp_path: Path) -> None:
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "good.txt").write_text("实习管理办法\n第一条 学生实习每月补贴不低于300元。\n", encoding="utf-8")
+    gbk_name = os.fsdecode(bytes(folder) + b"/" + "测试".encode("gbk") + b".txt")
+    Path(gbk_name).write_text("测试文件\n内容。\n", encoding="utf-8")
+    secret = tmp_path / "secret.txt"
+    secret.write_text("机密内容，不应被导入。\n", encoding="utf-8")
+    (folder / "link.txt").symlink_to(secret)
+
+    code, out, _ = run(["ingest", str(folder), "--out", str(tmp_path / "chunks.jsonl"), "--json"])
+
+    assert code == 1
+    summary = json.loads(out)
+    assert summary["documents"] == 1  # the good file is read whatever its neighbours are
+    errors = {Path(f["path"]).name: f["error"] for f in summary["failures"]}
+    assert "UTF-8" in errors["\\xb2\\xe2\\xca\\xd4.txt"]
+    assert "文件夹之外" in errors["link.txt"]
+    assert "机密" not in (tmp_path / "chunks.jsonl").read_text(encoding="utf-8")

@@ -28,3 +28,21 @@ def test_titles_follow_writes_of_this_and_of_another_connection(tmp_path: Path) 
     finally:
         reader.close()
         writer.close()
+
+
+def test_only_chunks_of_complete_documents_are_looked_up(tmp_path: Path) -> None:
+    """A document an interrupted ingest left pending (its vectors written) is never cited."""
+    store = DocStore(tmp_path / "docstore.sqlite3")
+    try:
+        source = tmp_path / "放假办法.txt"
+        source.write_text("放假办法\n第一条 春节放假四天。\n", encoding="utf-8")
+        result = ingest_file(source, Chunker())
+        ids = [c.chunk_id for c in result.chunks]
+        store.put_pending([(result.document, result.chunks)], "test")
+        assert store.chunks(ids) == {}
+        store.set_status([result.document.doc_id], "complete")
+        assert set(store.chunks(ids)) == set(ids)
+        store.set_status([result.document.doc_id], "deleting")
+        assert store.chunks(ids) == {}
+    finally:
+        store.close()

@@ -331,7 +331,7 @@ def run_reindex(args: argparse.Namespace, settings: Settings, out: TextIO, err: 
     index = open_index(settings)
     try:
         with tqdm(total=index.docstore.chunk_count(), desc="嵌入 embed", unit="chunk", file=err, disable=None) as bar:
-            report = index.reindex(on_embedded=bar.update)
+            report = index.reindex(on_embedded=bar.update, adopt=args.adopt)
         documents = len(index.documents())
     finally:
         index.close()
@@ -526,7 +526,12 @@ def build_parser() -> argparse.ArgumentParser:
     remove = sub.add_parser("remove", help="从索引中删除文档 remove documents from the index")
     remove.add_argument("docs", nargs="+", help="文档 id、路径或标题 document id, path or title")
 
-    sub.add_parser("reindex", help="用当前嵌入模型重建索引 rebuild the index with the current embedder")
+    reindex = sub.add_parser("reindex", help="用当前嵌入模型重建索引 rebuild the index with the current embedder")
+    reindex.add_argument(
+        "--adopt", action="store_true",
+        help="接管共用 Chroma 服务上属于另一个知识库的集合（删除其向量后按本库重建） "
+             "take over a shared collection another library owns (its vectors are dropped)",
+    )
 
     ask = sub.add_parser("ask", help="提问，回答附引文 ask a question; the answer cites its sources")
     ask.add_argument("question", help="问题；- 表示从标准输入读取 (question; - reads stdin)")

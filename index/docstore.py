@@ -48,6 +48,11 @@ CREATE TABLE IF NOT EXISTS chunks (
     metadata TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS chunks_doc ON chunks (doc_id, ord);
+CREATE TABLE IF NOT EXISTS library (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+INSERT OR IGNORE INTO library VALUES ('id', lower(hex(randomblob(16))));
 """
 
 
@@ -83,6 +88,12 @@ class DocStore:
 
     def close(self) -> None:
         self._db.close()
+
+    def library_id(self) -> str:
+        """This library's id, made once when its docstore is created: what a shared vector
+        collection records as its owner, so that no other library's repair deletes from it."""
+        (value,) = self._db.execute("SELECT value FROM library WHERE key = 'id'").fetchone()
+        return str(value)
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:

@@ -180,9 +180,15 @@ class Index:
             self._vectors = self._open_vectors(rebuild=False)
         return self._vectors
 
-    def _open_vectors(self, *, rebuild: bool) -> ChromaStore:
+    def _open_vectors(self, *, rebuild: bool, adopt: bool = False) -> ChromaStore:
+        """The vector store, recording this library as its collection's owner. A collection on a
+        shared Chroma server that another library owns is refused (repair would delete its
+        vectors as strays) unless ``adopt``; the embedded one lives in this library's own folder."""
         location = {"url": self.chroma_url} if self.chroma_url else {"path": self.home / "chroma"}
-        return ChromaStore(self.embedder.name, self.embedder.dim, rebuild=rebuild, **location)
+        return ChromaStore(
+            self.embedder.name, self.embedder.dim, rebuild=rebuild, owner=self.docstore.library_id(),
+            adopt=adopt or not self.chroma_url, owned=bool(self.docstore.documents(status=None)), **location,
+        )
 
     # ------------------------------------------------------------------ reads
 
@@ -400,10 +406,11 @@ class Index:
         return self.chroma_url is not None or (self.home / "chroma").exists()
 
     @_locked
-    def reindex(self, on_embedded: Progress | None = None) -> UpdateReport:
-        """Rebuild vectors (with the current embedder) and the lexical index from the docstore."""
+    def reindex(self, on_embedded: Progress | None = None, *, adopt: bool = False) -> UpdateReport:
+        """Rebuild vectors (with the current embedder) and the lexical index from the docstore;
+        ``adopt`` takes over a shared collection another library owns (its vectors are dropped)."""
         self.repair_docstore_only()
-        self._vectors = self._open_vectors(rebuild=True)
+        self._vectors = self._open_vectors(rebuild=True, adopt=adopt)
         self._lexical = LexicalIndex(self.tokenizer, self.lexical_path)
         report = UpdateReport()
         chunks = list(self.docstore.iter_chunks())

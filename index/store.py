@@ -34,6 +34,10 @@ class EmbedderMismatchError(ZhikuError):
     """The index was built with another embedder."""
 
 
+class ForeignCollectionError(ZhikuError):
+    """The collection belongs to another library (another ZHIKU_HOME on the same Chroma server)."""
+
+
 @dataclass(frozen=True)
 class VectorHit:
     chunk_id: str
@@ -51,20 +55,50 @@ class ChromaStore:
         path: Path | None = None,
         url: str | None = None,
         rebuild: bool = False,
+        owner: str | None = None,
+        adopt: bool = False,
+        owned: bool = True,
     ) -> None:
-        """``rebuild`` drops any existing collection first (``zhiku reindex``)."""
+        """``rebuild`` drops any existing collection first (``zhiku reindex``).
+
+        ``owner`` is the library id the collection records: a collection another library owns is
+        refused (``ForeignCollectionError``), also for a rebuild, unless ``adopt`` (``zhiku reindex
+        --adopt``). A collection from before owners were recorded is taken over when that cannot
+        delete another library's vectors: it is empty, or ``owned`` (this library has documents).
+        """
         if (path is None) == (url is None):
             raise ValueError("give exactly one of path (embedded) or url (server)")
         self.embedder_name = embedder_name
         self.dim = dim
+        self.owner = owner
         self.location = url or str(path)
         self._client = _server_client(url) if url else _embedded_client(path)  # type: ignore[arg-type]
+        if owner is not None and not adopt:
+            self._check_owner(owner, owned)
         if rebuild:
             self._drop_collection()
         self._collection = self._open_collection()
 
+    def _check_owner(self, owner: str, owned: bool) -> None:
+        try:
+            existing = self._client.get_collection(COLLECTION)
+        except Exception:
+            return  # none yet (or unreachable: opening it says so)
+        recorded = (existing.metadata or {}).get("zhiku_library")
+        if recorded == owner or (recorded is None and (owned or existing.count() == 0)):
+            return
+        raise ForeignCollectionError(
+            f"向量库 {self.location} 中的集合 {COLLECTION} 属于另一个知识库（{recorded or '来源不明'}），"
+            f"本知识库为 {owner}。多个实例共用一个 Chroma 服务时请使用同一个 ZHIKU_HOME；"
+            "确需接管（会删除其中全部向量并按本知识库重建）请运行 `zhiku reindex --adopt`。"
+            f" (the collection belongs to another library: {recorded}; this one is {owner}. "
+            "Share one ZHIKU_HOME, or run `zhiku reindex --adopt` to take it over and rebuild it)"
+        )
+
     def _open_collection(self) -> Any:
-        identity = {"zhiku_embedder": self.embedder_name, "zhiku_dim": self.dim}
+        identity: dict[str, Any] = {"zhiku_embedder": self.embedder_name, "zhiku_dim": self.dim}
+        if self.owner is not None:
+            identity["zhiku_library"] = self.owner
         try:
             collection = self._client.get_or_create_collection(
                 COLLECTION,
@@ -83,6 +117,9 @@ class ChromaStore:
                 f" (index built with embedder {name}/{dim}, settings say {self.embedder_name}/{self.dim}: "
                 "run `zhiku reindex` to rebuild)"
             )
+        if self.owner is not None and stored.get("zhiku_library") != self.owner:
+            # taken over (adopted, or made before owners were recorded): record the owner now
+            collection.modify(metadata={**stored, "zhiku_library": self.owner})
         _widen_search(collection)
         return collection
 

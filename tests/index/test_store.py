@@ -13,7 +13,7 @@ import pytest
 from index.embed import E5SmallEmbedder
 from index.hybrid import HybridRetriever
 from index.indexer import Index
-from index.store import COLLECTION, SEARCH_BEAM, ChromaStore, EmbedderMismatchError
+from index.store import COLLECTION, SEARCH_BEAM, ChromaStore, EmbedderMismatchError, ForeignCollectionError
 from ingest.errors import SettingsError
 from tests.servers import free_port, running
 
@@ -56,6 +56,32 @@ def test_embedded_and_server_modes_give_the_same_results(
     finally:
         embedded.close()
         served.close()
+
+
+@pytest.mark.slow
+def test_a_second_library_on_a_shared_server_never_deletes_the_first_one_s_vectors(
+    tmp_path: Path, chroma_server: str, e5_embedder: E5SmallEmbedder
+) -> None:
+    """B's repair would take A's vectors for strays of its empty docstore: B is refused instead."""
+    first = Index(tmp_path / "a", e5_embedder, chroma_url=chroma_server)
+    second = Index(tmp_path / "b", e5_embedder, chroma_url=chroma_server)
+    try:
+        first.reindex(adopt=True)  # the module's server holds another test's collection: take it over
+        first.update(DOCS[:1])
+        held = first.vectors.ids()
+        assert held and len(held) == first.docstore.chunk_count()
+        with pytest.raises(ForeignCollectionError, match="zhiku reindex --adopt"):
+            second.update(DOCS[1:])
+        with pytest.raises(ForeignCollectionError):
+            second.reindex()  # a rebuild would drop the collection: refused too
+        assert first.vectors.ids() == held  # nothing of A's was deleted
+        assert _ranked(first)[0]  # and A still answers
+        second.reindex(adopt=True)  # taken over on purpose
+        second.update(DOCS[1:])
+        assert second.vectors.count() == second.docstore.chunk_count()
+    finally:
+        first.close()
+        second.close()
 
 
 def test_store_records_its_embedder_and_refuses_another(tmp_path: Path) -> None:

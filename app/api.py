@@ -23,7 +23,20 @@ from answer.records import Answer
 from app.services import make_composer, make_pipeline, make_retriever, open_index
 from app.settings import Settings
 from index.hybrid import Filters
+from ingest.errors import ZhikuError
 
+MAX_QUESTION_CHARS = 1000  # the longest question (or earlier question of a conversation) answered
+
+
+def check_question(question: str, history: Sequence[str] = ()) -> None:
+    """A question (or an earlier one) over ``MAX_QUESTION_CHARS`` is refused with a clear error:
+    nobody asks one that long, and its analysis and retrieval cost in proportion."""
+    for text in (question, *history):
+        if len(text) > MAX_QUESTION_CHARS:
+            raise ZhikuError(
+                f"问题过长：{len(text)} 字，上限 {MAX_QUESTION_CHARS} 字，请精简后再问 "
+                f"(question too long: {len(text)} characters, at most {MAX_QUESTION_CHARS})"
+            )
 
 class Assistant:
     """The index, retriever, answer pipeline and composers, built once and reused across questions."""
@@ -53,7 +66,9 @@ class Assistant:
         filters: Filters | None = None,
         history: Sequence[str] = (),
     ) -> Answer:
-        """``history``: the earlier questions of the same conversation, oldest first."""
+        """``history``: the earlier questions of the same conversation, oldest first (see
+        ``check_question``)."""
+        check_question(question, history)
         return self.pipeline.ask(question, self.composer(generator), history=history, filters=filters)
 
     def draft(self, topic: str, template: str = "案例", max_chars: int = 300, filters: Filters | None = None) -> Answer:

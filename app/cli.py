@@ -20,7 +20,7 @@ from typing import Any, TextIO
 from tqdm import tqdm
 
 from answer.records import Answer, Citation
-from app.api import Assistant
+from app.api import Assistant, check_question
 from app.export import export
 from app.models import MODELS, TqdmProgress, ensure_model
 from app.services import GENERATORS, make_chunker, make_retriever, open_index
@@ -112,6 +112,22 @@ def _atomic_write_lines(path: Path, lines: Iterable[str]) -> None:
         Path(tmp).unlink(missing_ok=True)
         raise
 
+
+
+def _int_in(low: int, high: int) -> Callable[[str], int]:
+    """An argparse type: a whole number from ``low`` to ``high``, else a clear error (the same
+    bounds as the settings, so an option is never looser than the setting it overrides)."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"应为整数 (must be a whole number): {text!r}") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"应在 {low} 到 {high} 之间 (must be {low}..{high}), got {value}")
+        return value
+
+    return parse
 
 def run_ingest(args: argparse.Namespace, settings: Settings, out: TextIO, err: TextIO) -> int:
     if args.out:
@@ -445,6 +461,7 @@ def run_ask(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
     question = sys.stdin.read() if args.question == "-" else args.question
     if not question.strip():
         raise ZhikuError("问题为空 (the question is empty)")
+    check_question(question.strip(), args.history or ())
     with Assistant(settings, args.generator) as assistant:
         if not assistant.index.documents():
             raise ZhikuError("索引为空 (the index is empty): 请先运行 `zhiku ingest corpus/`")
@@ -508,14 +525,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     ingest = sub.add_parser("ingest", help="导入文件或文件夹并建立索引 ingest files or folders into the index")
     ingest.add_argument("paths", nargs="+", help="文件或文件夹 (PDF, DOCX, TXT, MD, HTML)")
-    ingest.add_argument("--max-chars", type=int, help="每个片段的最大字数 max characters per chunk")
-    ingest.add_argument("--batch-chunks", type=int, default=512, help="每批嵌入并提交的片段数 chunks per committed batch")
+    ingest.add_argument("--max-chars", type=_int_in(50, 4000), help="每个片段的最大字数 max characters per chunk (50–4000)")
+    ingest.add_argument("--batch-chunks", type=_int_in(1, 100_000), default=512,
+                        help="每批嵌入并提交的片段数 chunks per committed batch (1–100000)")
     ingest.add_argument("--out", help="只解析并把片段写入此 JSONL 文件，不建索引 (parse only, write chunks JSONL)")
     ingest.add_argument("--json", action="store_true", help="机器可读输出 machine-readable summary")
 
     search = sub.add_parser("search", help="检索相关片段 search the index")
     search.add_argument("query", help="问题或关键词；- 表示从标准输入读取 (question; - reads stdin)")
-    search.add_argument("-k", "--top-k", type=int, help="返回条数 number of passages (default: settings top_k)")
+    search.add_argument("-k", "--top-k", type=_int_in(1, 100), help="返回条数 number of passages (1–100, default: top_k)")
     search.add_argument("--doc", action="append", help="只在此文档中检索 restrict to a document (id, path or title)")
     search.add_argument("--kind", action="append", choices=["text", "table_row"], help="片段类型 chunk kind")
     search.add_argument("--json", action="store_true", help="机器可读输出 machine-readable results")
@@ -544,7 +562,8 @@ def build_parser() -> argparse.ArgumentParser:
     draft = sub.add_parser("draft", help="按模板起草报告段落 draft a report section from a template")
     draft.add_argument("--template", default="案例", help="模板 template (see --list-templates)")
     draft.add_argument("--topic", help="主题 topic, e.g. 医学美容技术产业学院")
-    draft.add_argument("--max-chars", type=int, default=300, help="篇幅上限（字） length limit in characters (default 300)")
+    draft.add_argument("--max-chars", type=_int_in(50, 5000), default=300,
+                       help="篇幅上限（字） length limit in characters (50–5000, default 300)")
     draft.add_argument("--out", help="导出为 .docx 或 .md export to a .docx or .md file")
     draft.add_argument("--doc", action="append", help="只依据此文档 restrict to a document (id, path or title)")
     draft.add_argument("--list-templates", action="store_true", help="列出可用模板 list the templates")

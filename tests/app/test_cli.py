@@ -8,6 +8,8 @@ import os
 import shutil
 from pathlib import Path
 
+import pytest
+
 from app.cli import main
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -80,3 +82,15 @@ def test_a_folder_walk_reports_a_non_utf8_name_and_skips_a_link_out_of_the_folde
     assert "UTF-8" in errors["\\xb2\\xe2\\xca\\xd4.txt"]
     assert "文件夹之外" in errors["link.txt"]
     assert "机密" not in (tmp_path / "chunks.jsonl").read_text(encoding="utf-8")
+
+
+def test_options_out_of_range_and_an_overlong_question_are_clear_errors(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    for argv in (["ingest", str(tmp_path), "--max-chars", "10"], ["ingest", str(tmp_path), "--max-chars", "0"],
+                 ["search", "实习", "-k", "100000"], ["ingest", str(tmp_path), "--batch-chunks", "abc"]):
+        with pytest.raises(SystemExit) as stopped:
+            run(argv)
+        assert stopped.value.code == 2
+        message = capsys.readouterr().err
+        assert "之间" in message or "整数" in message
+    code, _, err = run(["ask", "实习" * 600])
+    assert code == 2 and "问题过长" in err and "1200" in err

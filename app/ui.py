@@ -12,10 +12,11 @@ import contextlib
 import html
 import itertools
 import re
+import secrets
 import shutil
 import tempfile
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +29,7 @@ from app.export import export
 from app.library import safe_name
 from app.service import Service
 from app.services import COMPOSERS
+from app.settings import Settings
 
 CONTEXT_CHARS = 160  # document text shown either side of a quote in the source panel
 MAX_TURNS_KEPT = 20  # earlier answers whose sources stay in the panel (hidden until clicked)
@@ -361,6 +363,25 @@ def _ensure(folder: Path) -> Path:
     return folder
 
 
+def _login(settings: Settings) -> list[tuple[str, str]] | Callable[[str, str], bool] | None:
+    """Who may use the app. Its Gradio routes run ask, upload and remove like the API, so they
+    follow the same rule: the ``users`` logins; with no users but an ``api_token``, a login whose
+    password is the token (any user name); with neither (loopback only), none."""
+    logins = settings.user_logins()
+    if logins:
+        return logins
+    token = settings.api_token
+    if token:
+        return lambda _user, password: secrets.compare_digest(password.encode(), token.encode())
+    return None
+
+
+def _login_message(settings: Settings) -> str:
+    if not settings.user_logins() and settings.api_token:
+        return "智库 zhiku：请登录，用户名任意，密码为 API 令牌 (log in: any user name, the API token as password)"
+    return "智库 zhiku：请登录 (please log in)"
+
+
 def mount(api: FastAPI, service: Service) -> FastAPI:
     """Add the Gradio UI at ``/`` of the API's server, with the queue and limits set."""
     settings = service.settings
@@ -371,7 +392,7 @@ def mount(api: FastAPI, service: Service) -> FastAPI:
     theme = gr.themes.Default(font=["system-ui", "PingFang SC", "Microsoft YaHei", "sans-serif"],
                               font_mono=["ui-monospace", "monospace"])  # no web fonts: works offline
     mounted = gr.mount_gradio_app(
-        api, blocks, path="", auth=settings.user_logins() or None, auth_message="智库 zhiku：请登录 (please log in)",
+        api, blocks, path="", auth=_login(settings), auth_message=_login_message(settings),
         max_file_size=f"{int(settings.max_upload_mb)}mb", allowed_paths=[str(_ensure(service.exports))],
         footer_links=[], ssr_mode=False, theme=theme, css=CSS, head=HEAD, show_error=True,
     )

@@ -202,6 +202,18 @@ def test_the_app_asks_for_a_login_when_users_are_set(tmp_path: Path) -> None:
         assert client.get("/config").status_code == 200
 
 
+def test_with_a_token_and_no_users_the_app_s_own_routes_need_the_token_too(tmp_path: Path) -> None:
+    """Gradio's routes run ask, upload and remove like the API: without users they log in with the token."""
+    with _serving(Settings(home=tmp_path / "home", api_token="s3cret")) as client:
+        assert client.get("/config").status_code == 401
+        assert client.get("/gradio_api/login_check").status_code == 401
+        called = client.post("/gradio_api/call/ask", json={"data": ["报到率是多少？"]})
+        assert called.status_code in (401, 403, 404)  # no session: the call is never taken
+        assert client.post("/login", data={"username": "任何人", "password": "nope"}).status_code == 400
+        assert client.post("/login", data={"username": "任何人", "password": "s3cret"}).status_code == 200
+        assert client.get("/config").status_code == 200
+
+
 def test_first_start_indexes_the_corpus_once(tmp_path: Path) -> None:
     from app.server import ensure_corpus
     from app.services import open_index

@@ -74,8 +74,9 @@ _MARKDOWN = str.maketrans({c: f"&#{ord(c)};" for c in "[]()!*_`#~|\\"})
 
 def _escape(text: str) -> str:
     """Document text for the chat: neither HTML nor Markdown in it takes effect (a document line
-    「[通知](https://…)」 stays text, never a link in someone's answer)."""
-    return html.escape(text).translate(_MARKDOWN)
+    「[通知](https://…)」 stays text, never a link in someone's answer). Quotes are no markup in
+    text: escaped they showed as 「&#x27;」, the chat's renderer escaping the entity again."""
+    return html.escape(text, quote=False).translate(_MARKDOWN)
 
 
 def _cite_links(text: str, turn: str) -> str:

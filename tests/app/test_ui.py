@@ -25,6 +25,14 @@ def test_markers_become_links_and_document_markup_stays_text() -> None:
     assert "](https" not in html and "&#91;通知&#93;" in html  # no Markdown link either
 
 
+
+def test_quotes_in_an_answer_show_as_themselves() -> None:
+    quote = "学校's \"双师型\"教师占比达到60%。"
+    text = f"说明：{quote}"
+    html = "".join(answer_pieces(Answer("q", f"{quote}[1]", (_citation(1, quote, text.index(quote)),)), "8"))
+    assert "学校's \"双师型\"" in html and "&#x27;" not in html and "&quot;" not in html
+
+
 def test_the_source_shows_the_quote_marked_in_its_context() -> None:
     html = source_html(_citation(1, QUOTE, START), TEXT, "3", "zk-chat-src", active=True)
     assert 'id="zk-src-3-1"' in html and "zk-active" in html

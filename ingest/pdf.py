@@ -324,6 +324,21 @@ def _unreadable(path: Path, exc: BaseException) -> UnreadableDocumentError:
     )
 
 
+_GLYPH_CODE = re.compile(r"\(cid:\d+\)")
+GLYPH_CODE_SHARE = 0.3  # a text this much (cid:N) is unreadable: a real text has none or a stray one
+
+
+def glyph_code_share(blocks: Sequence[Block]) -> float:
+    """The share of the text's characters that are ``(cid:N)`` glyph codes: what pdfminer writes
+    for a character whose font has no Unicode map. Such text reads as nothing and matches nothing."""
+    text = "".join(block.text or "" for block in blocks) + "".join(
+        cell or "" for block in blocks for row in (block.rows or ()) for cell in row
+    )
+    if not text:
+        return 0.0
+    return sum(len(m.group(0)) for m in _GLYPH_CODE.finditer(text)) / len(text)
+
+
 def load_pdf(path: Path) -> LoadedFile:
     """Read ``path`` into text and table blocks in reading order, one page at a time.
 
@@ -364,6 +379,12 @@ def load_pdf(path: Path) -> LoadedFile:
     if not blocks:
         raise UnreadableDocumentError(
             f"PDF 没有文字层（扫描件），需要先做OCR：{path.name}（共{page_count}页） (no text layer, OCR needed)"
+        )
+    if glyph_code_share(blocks) >= GLYPH_CODE_SHARE:
+        raise UnreadableDocumentError(
+            f"PDF 的文字无法解码（字体缺少 Unicode 映射，提取出的是 (cid:N) 字形编号）：{path.name}。"
+            "请用原始文件重新导出 PDF，或先做OCR (text is font glyph codes (cid:N), not characters: "
+            "re-export the PDF or OCR it)"
         )
     return LoadedFile(
         source=str(path),

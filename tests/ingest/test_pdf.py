@@ -10,8 +10,10 @@ import pytest
 
 from ingest.errors import UnreadableDocumentError
 from ingest.pdf import (
+    GLYPH_CODE_SHARE,
     clean_cell,
     clean_grid,
+    glyph_code_share,
     is_page_number,
     is_real_table,
     load_pdf,
@@ -337,3 +339,12 @@ def test_rendered_report_has_no_running_header_or_page_numbers(report_pdf: Path)
         lines = block.text.splitlines()
         assert RUNNING_HEADER not in lines
         assert not any(is_page_number(line) for line in lines), block.text
+
+
+def test_text_of_font_glyph_codes_is_unreadable_and_a_stray_code_is_not() -> None:
+    """A font without a Unicode map gives 「(cid:3203)(cid:3915)…」: no character of it can be read."""
+    codes = Block(kind="text", text="(cid:3203)(cid:3915)(cid:1022)(cid:77) 2023 (cid:3203)(cid:11)", page=1)
+    assert glyph_code_share([codes]) >= GLYPH_CODE_SHARE
+    stray = Block(kind="text", text="学院2023年就业率为95.2%，毕业生共4567人，其中升学715人(cid:3)。", page=1)
+    table = Block(kind="table", rows=(("专业", "人数"), ("电子商务", "250")), page=1)
+    assert glyph_code_share([stray, table]) < GLYPH_CODE_SHARE

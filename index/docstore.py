@@ -9,6 +9,7 @@ cleaned up (see ``index.indexer.Index.repair``): no orphan chunks, no document w
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import time
 from collections.abc import Iterable, Iterator, Sequence
@@ -194,7 +195,9 @@ class DocStore:
         return None if row is None else _stored_document(row)
 
     def by_source(self, source: str) -> list[StoredDocument]:
-        return [d for d in self.documents(status=None) if d.source == source]
+        """The documents read from the file ``source`` names, however it was named then (a
+        relative path stored by an earlier version is resolved from the working folder)."""
+        return [d for d in self.documents(status=None) if same_file(d.source, source)]
 
     def sections(self, doc_id: str) -> list[tuple[tuple[str, ...], int, int]]:
         """The document's sections as (path, start, end); a section's span includes its subsections."""
@@ -262,6 +265,11 @@ class DocStore:
             "SELECT COUNT(*) FROM chunks c JOIN documents d USING (doc_id) WHERE d.status = ?", (status,)
         ).fetchone()
         return int(row[0])
+
+
+def same_file(stored: str, source: str) -> bool:
+    """Whether the stored source and ``source`` (a resolved path) name the same file."""
+    return stored == source or os.path.realpath(stored) == os.path.realpath(source)
 
 
 _CHUNK_FIELDS = ("chunk_id", "doc_id", "text", "context", "section_path", "page", "start", '"end"', "kind", "metadata")

@@ -18,6 +18,7 @@ crash), so the index is never stale or half-written for long.
 from __future__ import annotations
 
 import functools
+import os
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -27,7 +28,7 @@ from typing import Any, Concatenate, Literal, ParamSpec, TypeVar
 
 import numpy as np
 
-from index.docstore import DocStore, StoredDocument
+from index.docstore import DocStore, StoredDocument, same_file
 from index.embed import Embedder
 from index.lexical import LexicalIndex
 from index.store import ChromaStore
@@ -198,7 +199,7 @@ class Index:
     def resolve(self, ref: str) -> list[StoredDocument]:
         """Documents matching ``ref``: a doc_id (or its prefix), a source path or a title."""
         docs = self.documents()
-        exact = [d for d in docs if ref in (d.doc_id, d.source, d.title)]
+        exact = [d for d in docs if ref in (d.doc_id, d.title) or same_file(d.source, ref)]
         if exact:
             return exact
         by_prefix = [d for d in docs if len(ref) >= 4 and d.doc_id.startswith(ref)]
@@ -253,6 +254,9 @@ class Index:
         except OSError as error:
             report.failures.append((path, f"无法读取文件 (cannot read file): {error.strerror or error}"))
             return None
+        # a file is known by its real path: 「docs/a.txt」 and 「/home/x/docs/a.txt」 are one document,
+        # so an edited file replaces its old version whatever path either was given by
+        path = Path(os.path.realpath(path))
         source = str(path)
         if doc_id in seen:
             report.duplicates.append((path, str(seen[doc_id])))
@@ -260,7 +264,9 @@ class Index:
         seen[doc_id] = path
         existing = self.docstore.document(doc_id)
         if existing and existing.status == "complete" and existing.chunking == signature:
-            if existing.source == source:
+            if same_file(existing.source, source):
+                if existing.source != source:
+                    self.docstore.set_source(doc_id, source)  # stored by an earlier version as given
                 report.files.append((path, "unchanged", existing))
             elif Path(existing.source).exists():
                 report.duplicates.append((path, existing.source))

@@ -203,3 +203,24 @@ def test_sigkill_mid_ingest_is_repaired_and_completed(tmp_path: Path, e5_embedde
     assert len(index.documents()) == len(list(folder.iterdir()))
     assert_consistent(index)
     index.close()
+
+
+def test_a_file_given_by_a_relative_and_an_absolute_path_is_one_document(
+    index: Index, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An edited file replaces its old version whatever path it was given by before."""
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    target = folder / "放假通知.txt"
+    target.write_text("放假通知\n国庆节放假六天。\n", encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    index.update([Path("docs/放假通知.txt")])
+    [first] = index.documents()
+    assert first.source == str(target.resolve())
+    target.write_text("放假通知\n国庆节放假七天。\n", encoding="utf-8")
+    report = index.update([target.resolve()])
+    [current] = index.documents()
+    assert current.doc_id != first.doc_id and report.count("replaced") == 1
+    assert "七天" in index.docstore.text(current.doc_id) and not index.resolve(first.doc_id)
+    assert index.resolve("docs/放假通知.txt") == [current]  # removable by either path
+    assert_consistent(index)

@@ -279,9 +279,11 @@ class Index:
             result = ingest_file(path, chunker, timings=stage)
         except ZhikuError as error:
             report.failures.append((path, str(error)))
+            del seen[doc_id]  # a failed file is no original: a copy of it fails on its own account
             return None
         except Exception as error:
             report.failures.append((path, f"内部错误 internal error: {error!r}"))
+            del seen[doc_id]
             return None
         report.times.load += stage.get("load", 0.0)
         report.times.clean += stage.get("clean", 0.0)

@@ -224,3 +224,13 @@ def test_a_file_given_by_a_relative_and_an_absolute_path_is_one_document(
     assert "七天" in index.docstore.text(current.doc_id) and not index.resolve(first.doc_id)
     assert index.resolve("docs/放假通知.txt") == [current]  # removable by either path
     assert_consistent(index)
+
+
+def test_copies_of_a_failing_file_each_fail_and_none_is_called_a_duplicate(index: Index, tmp_path: Path) -> None:
+    broken = b"%PDF-1.4\n this is no pdf at all"
+    paths = [tmp_path / "a.pdf", tmp_path / "b.pdf"]
+    for path in paths:
+        path.write_bytes(broken)
+    report = index.update(paths)
+    assert [Path(p).name for p, _ in report.failures] == ["a.pdf", "b.pdf"]
+    assert not report.duplicates

@@ -35,6 +35,7 @@ from app.service import ApiError, Service
 from app.services import make_chunker, open_index
 from app.settings import Settings
 from app.ui import mount
+from index.store import StoreUnavailableError
 from ingest.errors import SettingsError, ZhikuError
 from ingest.load import collect_files
 
@@ -91,6 +92,10 @@ def create_api(service: Service) -> FastAPI:
     async def unknown_document(_: Request, error: UnknownDocumentError) -> JSONResponse:
         return JSONResponse({"error": str(error)}, status_code=404)
 
+    @api.exception_handler(StoreUnavailableError)
+    async def store_unavailable(_: Request, error: StoreUnavailableError) -> JSONResponse:
+        return JSONResponse({"error": str(error)}, status_code=503)
+
     @api.exception_handler(ZhikuError)
     async def zhiku_error(_: Request, error: ZhikuError) -> JSONResponse:
         return JSONResponse({"error": str(error)}, status_code=400)
@@ -123,8 +128,23 @@ def create_api(service: Service) -> FastAPI:
     guarded = [Depends(token), Depends(same_site)]
 
     @api.get("/api/health")
-    def health() -> dict[str, Any]:
-        return {"ok": True, "documents": len(service.library.documents()), "generator": service.assistant.default_generator}
+    def health() -> JSONResponse:
+        """ok, or 503 naming the component that cannot be reached (the docstore, the vector store)."""
+        components: dict[str, str] = {}
+        documents = None
+        try:
+            documents = len(service.library.documents())
+            components["docstore"] = "ok"
+        except Exception as error:
+            components["docstore"] = f"无法访问 (unavailable): {type(error).__name__}"
+        try:
+            service.assistant.index.vectors.count()
+            components["vectors"] = "ok"
+        except Exception as error:
+            components["vectors"] = f"无法访问 (unavailable): {error}"
+        ok = all(state == "ok" for state in components.values())
+        body = {"ok": ok, "documents": documents, "generator": service.assistant.default_generator, "components": components}
+        return JSONResponse(body, status_code=200 if ok else 503)
 
     @api.post("/api/ask", dependencies=guarded)
     def ask(body: AskRequest) -> dict[str, Any]:

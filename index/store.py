@@ -34,6 +34,20 @@ class EmbedderMismatchError(ZhikuError):
     """The index was built with another embedder."""
 
 
+class StoreUnavailableError(ZhikuError):
+    """The vector store cannot be reached (a Chroma server down or unreachable): retry later."""
+
+
+def _unreachable(error: BaseException) -> bool:
+    """Whether ``error`` says the store could not be reached, rather than that a call was wrong."""
+    name = type(error).__name__
+    return (
+        isinstance(error, OSError)
+        or any(word in name for word in ("Connect", "Timeout", "Network", "Transport"))
+        or "could not connect" in str(error).lower()
+    )
+
+
 class ForeignCollectionError(ZhikuError):
     """The collection belongs to another library (another ZHIKU_HOME on the same Chroma server)."""
 
@@ -107,7 +121,8 @@ class ChromaStore:
                 embedding_function=None,
             )
         except Exception as error:  # connection refused, server error: say where
-            raise ZhikuError(f"无法打开向量库 {self.location} (cannot open the Chroma store): {error}") from error
+            kind = StoreUnavailableError if _unreachable(error) else ZhikuError
+            raise kind(f"无法打开向量库 {self.location} (cannot open the Chroma store): {error}") from error
         stored = collection.metadata or {}
         name, dim = stored.get("zhiku_embedder"), stored.get("zhiku_dim")
         if (name, dim) != (self.embedder_name, self.dim):
@@ -131,12 +146,20 @@ class ChromaStore:
         """``action(collection)``; when the collection was rebuilt meanwhile (`zhiku reindex` in
         another process, the app's 重建索引), open the new one and try once more."""
         try:
-            return action(self._collection)
+            try:
+                return action(self._collection)
+            except Exception as error:
+                if "does not exist" not in str(error) and type(error).__name__ != "NotFoundError":
+                    raise
+                self._collection = self._open_collection()
+                return action(self._collection)
         except Exception as error:
-            if "does not exist" not in str(error) and type(error).__name__ != "NotFoundError":
-                raise
-            self._collection = self._open_collection()
-            return action(self._collection)
+            if _unreachable(error):
+                raise StoreUnavailableError(
+                    f"向量库暂时无法访问（{self.location}），请稍后再试；服务恢复后无需任何操作 "
+                    f"(the vector store cannot be reached, retry later): {type(error).__name__}"
+                ) from error
+            raise
 
     def count(self) -> int:
         return int(self._call(lambda c: c.count()))
@@ -228,4 +251,6 @@ def _server_client(url: str) -> Any:
             settings=ChromaSettings(anonymized_telemetry=False),
         )
     except Exception as error:
-        raise ZhikuError(f"无法连接 Chroma 服务器 {url} (cannot reach the Chroma server): {error}") from error
+        raise StoreUnavailableError(
+            f"无法连接向量库 Chroma 服务器 {url}，请确认它在运行；恢复后无需任何操作 (cannot reach the Chroma server): {error}"
+        ) from error

@@ -310,3 +310,39 @@ def test_a_failed_ingest_leaves_no_stored_copy(tmp_path: Path, monkeypatch: pyte
     finally:
         library.close()
         index.close()
+
+
+@pytest.mark.slow
+def test_a_chroma_outage_is_a_503_on_every_route_and_heals_on_its_own(tmp_path: Path) -> None:
+    import sys
+
+    from app.services import open_index
+    from tests.servers import free_port, running
+
+    chroma = shutil.which("chroma", path=str(Path(sys.executable).parent))
+    assert chroma
+    port, data = free_port(), tmp_path / "chroma"
+    url = f"http://127.0.0.1:{port}"
+    command = [chroma, "run", "--path", str(data), "--host", "127.0.0.1", "--port", str(port)]
+    settings = Settings(home=tmp_path / "home", chroma_url=url)
+    notice = tmp_path / "通知.txt"
+    notice.write_text("放假通知\n国庆节放假七天，10月8日上班。\n", encoding="utf-8")
+    with running(command, f"{url}/api/v2/heartbeat", tmp_path / "chroma-1.log", timeout=60):
+        index = open_index(settings)
+        index.update([notice])
+        index.close()
+        with _serving(settings) as client:
+            assert client.post("/api/ask", json={"question": "国庆节放假几天？"}).status_code == 200
+            assert client.get("/api/health").json()["ok"] is True
+    # the Chroma server is stopped now
+    with _serving(settings) as down:
+        stopped = {"ask": down.post("/api/ask", json={"question": "国庆节放假几天？"}), "health": down.get("/api/health")}
+    documents = _texts(settings).documents()
+    assert stopped["ask"].status_code == 503 and "向量库" in stopped["ask"].json()["error"], stopped["ask"].json()
+    assert stopped["health"].status_code == 503
+    assert stopped["health"].json()["ok"] is False and stopped["health"].json()["components"]["docstore"] == "ok"
+    assert len(documents) == 1  # nothing half-written or lost
+    with running(command, f"{url}/api/v2/heartbeat", tmp_path / "chroma-2.log", timeout=60), _serving(settings) as client:
+        answer = client.post("/api/ask", json={"question": "国庆节放假几天？"})
+        assert answer.status_code == 200 and "七天" in answer.json()["text"]
+        assert client.get("/api/health").status_code == 200

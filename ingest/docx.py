@@ -658,6 +658,16 @@ def _check_container(path: Path) -> None:
             f"文件 {path.name} 不是有效的 .docx 文件（不是 zip 包，可能已损坏）。"
             " Not a valid .docx file (not a zip package; it may be corrupt)."
         )
+    try:
+        with zipfile.ZipFile(path) as package:
+            unpacked = sum(info.file_size for info in package.infolist())
+    except (zipfile.BadZipFile, OSError):
+        return  # opening it says what is wrong
+    if unpacked > MAX_UNPACKED_MB * 2**20:
+        raise UnreadableDocumentError(
+            f"文件 {path.name} 解压后过大（{unpacked / 2**20:.0f} MB，上限 {MAX_UNPACKED_MB} MB），"
+            f"可能是压缩炸弹，已跳过 (unpacks to {unpacked / 2**20:.0f} MB, at most {MAX_UNPACKED_MB} MB)"
+        )
 
 
 def _lone_top_heading(blocks: list[Block]) -> str | None:
@@ -668,6 +678,11 @@ def _lone_top_heading(blocks: list[Block]) -> str | None:
     if any(b.kind == "heading" and b.level == 1 for b in blocks[1:]):
         return None
     return blocks[0].text
+
+
+# A 300-page Word report unpacks to a few MB of XML; a package unpacking far past this is a
+# decompression bomb (a 1 MB file of 4 million paragraphs, a 1 GiB text node).
+MAX_UNPACKED_MB = 200
 
 
 def load_docx(path: Path) -> LoadedFile:

@@ -605,6 +605,38 @@ def _drop_repeated_title(blocks: list[Block]) -> list[Block]:
     return blocks[1:] if head and following.startswith(head) else blocks
 
 
+# Real pages nest elements a few dozen deep (a pkulaw page: 22); the parser's cost grows with the
+# square of the depth (8 000 nested <div> took 115 s) and its tree walk recurses, so a page nested
+# past this is refused before it is parsed.
+MAX_HTML_DEPTH = 400
+_TAG = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9]*)[^>]*?(/?)>")
+# void elements, and those whose end tag HTML lets a page leave out (<p>, <li>, <td>…): neither is
+# counted, so a page of unclosed paragraphs is not "deep"
+_VOID = frozenset(
+    [
+        "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param", "source", "track",
+        "wbr", "p", "li", "td", "th", "tr", "dt", "dd", "option", "optgroup", "tbody", "thead", "tfoot",
+        "colgroup", "rt", "rp", "html", "head", "body",
+    ]
+)
+
+
+def nesting_depth(text: str) -> int:
+    """How deep the page's elements nest, counted in one pass over its tags (void and
+    self-closed elements open nothing; an unmatched closing tag closes what it can)."""
+    depth = deepest = 0
+    for match in _TAG.finditer(text):
+        closing, name, self_closed = match.group(1), match.group(2).lower(), match.group(3)
+        if name in _VOID:
+            continue
+        if closing:
+            depth = max(0, depth - 1)
+        elif not self_closed:
+            depth += 1
+            deepest = max(deepest, depth)
+    return deepest
+
+
 def load_html(path: Path) -> LoadedFile:
     """Read an HTML page into blocks of its main text, without the site chrome."""
     try:
@@ -612,6 +644,12 @@ def load_html(path: Path) -> LoadedFile:
     except OSError as exc:
         raise UnreadableDocumentError(f"无法读取文件 {path.name}：{exc}. Cannot read the file.") from exc
     text, encoding = decode_html(data)
+    depth = nesting_depth(text)
+    if depth > MAX_HTML_DEPTH:
+        raise UnreadableDocumentError(
+            f"网页嵌套层级过深（{depth} 层，上限 {MAX_HTML_DEPTH} 层），不像正常网页，已跳过：{path.name} "
+            f"(elements nested {depth} deep, at most {MAX_HTML_DEPTH})"
+        )
     warnings: list[str] = []
     if encoding.endswith("?"):
         warnings.append("page encoding not recognised; some characters were replaced")

@@ -83,6 +83,11 @@ def _sniff(path: Path) -> bytes:
         raise UnreadableDocumentError(f"无法读取文件 {path.name}：{exc}. Cannot read the file.") from exc
 
 
+# The largest file read at all: a 200-page report PDF is ~20 MB; a text far past this is no
+# document a staff member wrote, and reading it would hold the writer for minutes.
+MAX_FILE_MB = 100
+
+
 def load_file(path: Path) -> LoadedFile:
     """Load ``path`` with the loader its suffix names (case-insensitive).
 
@@ -94,6 +99,12 @@ def load_file(path: Path) -> LoadedFile:
         raise UnreadableDocumentError(f"文件不存在：{path}。 File not found: {path}")
     if path.is_dir():
         raise UnreadableDocumentError(f"{path} 是文件夹，不是文件：请选择其中的文档逐个导入。 {path} is a directory, not a file.")
+    size_mb = path.stat().st_size / 2**20
+    if size_mb > MAX_FILE_MB:
+        raise UnreadableDocumentError(
+            f"文件过大：{path.name}（{size_mb:.0f} MB，上限 {MAX_FILE_MB} MB），请拆分后再导入 "
+            f"(file too large: {size_mb:.0f} MB, at most {MAX_FILE_MB} MB)"
+        )
     suffix = path.suffix.lower()
     if suffix not in SUPPORTED_SUFFIXES:
         if suffix == ".doc":

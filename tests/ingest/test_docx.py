@@ -254,3 +254,20 @@ def test_multilevel_decimal_numbering(tmp_path: Path) -> None:
         "2. 教学改革",
         "2.1 课程建设",
     ]
+
+
+def test_a_package_that_unpacks_past_any_real_report_is_refused(tmp_path: Path) -> None:
+    """A decompression bomb: a small .docx whose document part unpacks to hundreds of MB."""
+    from ingest.docx import MAX_UNPACKED_MB, load_docx
+    from ingest.errors import UnreadableDocumentError
+
+    bomb = tmp_path / "bomb.docx"
+    with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as package:
+        package.writestr("[Content_Types].xml", "<Types/>")
+        with package.open("word/document.xml", "w", force_zip64=True) as part:
+            chunk = b" " * 2**20
+            for _ in range(MAX_UNPACKED_MB + 10):
+                part.write(chunk)
+    assert bomb.stat().st_size < 2 * 2**20
+    with pytest.raises(UnreadableDocumentError, match="解压后过大"):
+        load_docx(bomb)

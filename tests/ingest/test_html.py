@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from ingest.html import clean_page_title, decode_html, is_chrome_line, load_html, normalize_inline
+from ingest.errors import UnreadableDocumentError
+from ingest.html import clean_page_title, decode_html, is_chrome_line, load_html, nesting_depth, normalize_inline
 from ingest.records import Block, LoadedFile
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
@@ -219,3 +220,14 @@ def test_helpers() -> None:
     assert is_chrome_line("字号：大 中 小")
     assert not is_chrome_line("考生须登录报名系统完成注册。")
     assert not is_chrome_line("学校应当提供下载服务。")
+
+
+def test_a_page_nested_past_any_real_page_is_refused_before_it_is_parsed(tmp_path: Path) -> None:
+    """100 000 nested <div> parse for minutes (quadratic) and hold the writer: refused at once."""
+    bomb = tmp_path / "nested.html"
+    bomb.write_text("<html><body>" + "<div>" * 100_000 + "正文" + "</div>" * 100_000 + "</body></html>", encoding="utf-8")
+    with pytest.raises(UnreadableDocumentError, match="嵌套层级过深"):
+        load_html(bomb)
+    # unclosed paragraphs and list items (HTML lets a page leave their end tags out) are not deep
+    page = "<html><body>" + "<p>段落" * 3000 + "<ul>" + "<li>条目" * 500 + "</ul></body></html>"
+    assert nesting_depth(page) <= 2

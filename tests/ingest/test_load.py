@@ -119,3 +119,15 @@ def test_pdf_goes_to_the_pdf_loader(tmp_path: Path) -> None:
     loaded = load_file(path)
     assert loaded.format == "pdf"
     assert "Vocational education report" in "".join(block.text for block in loaded.blocks)
+
+
+def test_a_file_past_the_size_limit_is_refused_before_it_is_read(tmp_path: Path) -> None:
+    from ingest import load
+    from ingest.errors import UnreadableDocumentError
+    from ingest.load import load_file
+
+    big = tmp_path / "huge.txt"
+    with big.open("wb") as handle:
+        handle.truncate((load.MAX_FILE_MB + 1) * 2**20)  # sparse: no disk used
+    with pytest.raises(UnreadableDocumentError, match="文件过大"):
+        load_file(big)

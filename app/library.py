@@ -13,10 +13,12 @@ lexical file by its mtime and the same Chroma collection.
 
 from __future__ import annotations
 
+import os
 import re
 import secrets
 import shutil
 import threading
+import time
 import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
@@ -120,6 +122,9 @@ def check_upload(name: str, size: int, max_bytes: int) -> None:
         raise too_large(name, max_bytes)
 
 
+ABANDONED_AFTER_S = 3600  # an upload folder this old with no document read from it was abandoned
+
+
 class Library:
     """Upload, list, remove and re-index, safe to call from several threads."""
 
@@ -130,6 +135,24 @@ class Library:
         # the writer's own index: a separate docstore connection and lexical index, same embedder
         self._index = Index(settings.home, index.embedder, chroma_url=settings.chroma_url, tokenizer=index.tokenizer)
         self._lock = threading.Lock()
+        self.sweep_uploads()
+
+    def sweep_uploads(self) -> int:
+        """Remove the upload folders no document was read from (a server killed mid-upload left
+        them); a folder younger than ``ABANDONED_AFTER_S`` may be another instance's upload in
+        progress and stays. Returns how many were removed."""
+        if not self.uploads.is_dir():
+            return 0
+        known = {os.path.realpath(d.source) for d in self._index.docstore.documents(status=None)}
+        removed = 0
+        for folder in self.uploads.iterdir():
+            if not folder.is_dir() or time.time() - folder.stat().st_mtime < ABANDONED_AFTER_S:
+                continue
+            if any(os.path.realpath(f) in known for f in folder.iterdir()):
+                continue
+            shutil.rmtree(folder, ignore_errors=True)
+            removed += 1
+        return removed
 
     def documents(self) -> list[DocumentRow]:
         return [DocumentRow.of(d, self.uploads) for d in self._index.documents()]

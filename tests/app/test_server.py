@@ -346,3 +346,34 @@ def test_a_chroma_outage_is_a_503_on_every_route_and_heals_on_its_own(tmp_path: 
         answer = client.post("/api/ask", json={"question": "国庆节放假几天？"})
         assert answer.status_code == 200 and "七天" in answer.json()["text"]
         assert client.get("/api/health").status_code == 200
+
+
+def test_upload_folders_a_killed_server_left_are_swept_at_start(tmp_path: Path) -> None:
+    import os
+    import time
+
+    from app.library import ABANDONED_AFTER_S, Library
+    from app.services import open_index
+
+    settings = Settings(home=tmp_path / "home")
+    uploads = settings.home / "uploads"
+    kept = uploads / "a1" / "通知.txt"
+    kept.parent.mkdir(parents=True)
+    kept.write_text("放假通知\n国庆节放假七天。\n", encoding="utf-8")
+    index = open_index(settings)
+    index.update([kept])
+    abandoned, recent = uploads / "b2" / "半截.txt", uploads / "c3" / "上传中.txt"
+    for path in (abandoned, recent):
+        path.parent.mkdir()
+        path.write_text("未完成的上传", encoding="utf-8")
+    old = time.time() - ABANDONED_AFTER_S - 60
+    for folder in (kept.parent, abandoned.parent):
+        os.utime(folder, (old, old))
+    library = Library(settings, index)
+    try:
+        assert kept.exists()  # a document was read from it
+        assert not abandoned.parent.exists()  # left by a killed upload
+        assert recent.exists()  # may be another instance's upload in progress
+    finally:
+        library.close()
+        index.close()

@@ -31,7 +31,7 @@ import numpy as np
 from index.docstore import DocStore, StoredDocument, same_file
 from index.embed import Embedder
 from index.lexical import LexicalIndex
-from index.store import ChromaStore
+from index.store import ChromaStore, StoreUnavailableError
 from index.tokenize import ChineseTokenizer
 from ingest.chunk import Chunker
 from ingest.errors import ZhikuError
@@ -352,7 +352,13 @@ class Index:
         ids = [d for d in dict.fromkeys(doc_ids) if self.docstore.document(d) is not None]
         if ids:
             self.docstore.set_status(ids, "deleting")
-            self._drop(set(ids))
+            try:
+                self._drop(set(ids))
+            except StoreUnavailableError:
+                # nothing was removed from the docstore: the documents stay listed and cited
+                # (vectors a partial delete took are embedded again by the next write's repair)
+                self.docstore.set_status(ids, "complete")
+                raise
         return len(ids)
 
     def _drop(self, doc_ids: set[str]) -> None:

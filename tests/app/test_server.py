@@ -335,9 +335,12 @@ def test_a_chroma_outage_is_a_503_on_every_route_and_heals_on_its_own(tmp_path: 
             assert client.post("/api/ask", json={"question": "国庆节放假几天？"}).status_code == 200
             assert client.get("/api/health").json()["ok"] is True
     # the Chroma server is stopped now
+    [doc] = _texts(settings).documents()
     with _serving(settings) as down:
-        stopped = {"ask": down.post("/api/ask", json={"question": "国庆节放假几天？"}), "health": down.get("/api/health")}
+        stopped = {"ask": down.post("/api/ask", json={"question": "国庆节放假几天？"}), "health": down.get("/api/health"),
+                   "delete": down.delete(f"/api/documents/{doc.doc_id}")}
     documents = _texts(settings).documents()
+    assert stopped["delete"].status_code == 503 and [d.doc_id for d in documents] == [doc.doc_id]  # still listed
     assert stopped["ask"].status_code == 503 and "向量库" in stopped["ask"].json()["error"], stopped["ask"].json()
     assert stopped["health"].status_code == 503
     assert stopped["health"].json()["ok"] is False and stopped["health"].json()["components"]["docstore"] == "ok"

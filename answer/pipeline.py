@@ -117,7 +117,8 @@ class AnswerPipeline:
 
         A question that names a document (年休假条例, 职教法) is answered from that document, all
         its versions; one that also points to an article (第九条) gets that article first. A
-        question asking for a figure also gets the best table rows.
+        question asking for a figure also gets the best table rows. A short name no title explains
+        (化环学院) that the passages spell out is resolved to that name and the question asked again.
         """
         named = frozenset(question.documents)
         if named and filters is not None and filters.doc_ids is not None:

@@ -223,8 +223,10 @@ class Index:
         """
         chunker = chunker or Chunker()
         signature = chunking_signature(chunker)
-        self.repair()
-        report = UpdateReport()
+        repaired = self.repair()
+        # vectors the repair embedded again (a killed reindex left the collection empty) are
+        # embedded by this run too, and said so
+        report = UpdateReport(embedded=repaired.vectors_added)
         batch: list[tuple[Path, IngestResult]] = []
         pending_chunks = 0
         seen: dict[str, Path] = {}

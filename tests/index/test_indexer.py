@@ -234,3 +234,13 @@ def test_copies_of_a_failing_file_each_fail_and_none_is_called_a_duplicate(index
     report = index.update(paths)
     assert [Path(p).name for p, _ in report.failures] == ["a.pdf", "b.pdf"]
     assert not report.duplicates
+
+
+def test_vectors_a_killed_reindex_lost_are_embedded_again_and_counted(index: Index, folder: Path) -> None:
+    index.update(sorted(folder.iterdir()))
+    chunks = index.docstore.chunk_count()
+    index.vectors.delete_ids(sorted(index.vectors.ids()))  # what a reindex killed after its drop leaves
+    report = index.update(sorted(folder.iterdir()))
+    assert report.embedded == chunks  # said, not 「embedded: 0」
+    assert index.vectors.count() == chunks
+    assert_consistent(index)

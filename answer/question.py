@@ -85,6 +85,7 @@ _GENRES = """
 GENRE_WORDS: frozenset[str] = frozenset(_GENRES.split())
 STOPLIST: frozenset[str] = frozenset(_STOPLIST.split()) | GENRE_WORDS
 _ASKING = frozenset(["哪", "哪几", "几", "多少", "多", "第几", "哪一"])
+# the how-much interrogatives of the stoplist's first line (多少 多久 多长 多大 多高 多远): a closed class
 _HOW_MUCH = ("多少", "多久", "多长", "多大", "多高", "多远")
 _DISTRIBUTIVE = frozenset("各")
 _MEASURE_WORDS = frozenset("个条项种类样块件张天年月日次名位批届所家门本份步点段篇")

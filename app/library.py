@@ -6,9 +6,10 @@ a safe base name and never used as a path), then indexed. A file that fails to p
 repeats a document already in the library, is removed again: nothing already indexed is lost
 and nothing half-written stays behind.
 
-Writes go through their own ``Index`` (a separate docstore connection and lexical index)
-under one lock, so the answering side keeps reading while a file is ingested: it sees the new
-lexical file by its mtime and the same Chroma collection.
+Writes go through their own ``Index`` (a separate docstore connection and lexical index), one
+at a time on the write queue's thread (``app.jobs``), so the answering side keeps reading
+while a file is ingested: it sees the new lexical file by its mtime and the same Chroma
+collection.
 """
 
 from __future__ import annotations
@@ -20,11 +21,12 @@ import shutil
 import threading
 import time
 import unicodedata
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from app.jobs import Job, WriteQueue
 from app.services import make_chunker
 from app.settings import Settings
 from index.docstore import StoredDocument
@@ -126,15 +128,23 @@ ABANDONED_AFTER_S = 3600  # an upload folder this old with no document read from
 
 
 class Library:
-    """Upload, list, remove and re-index, safe to call from several threads."""
+    """Upload, list, remove and re-index, safe to call from several threads.
+
+    Writes go through ``queue`` (see ``app.jobs``): ``submit_*`` return a job at once, ``add``,
+    ``remove`` and ``reindex`` wait for theirs. Listing reads the answering side's docstore and
+    never waits for a write.
+    """
 
     def __init__(self, settings: Settings, index: Index) -> None:
         self.settings = settings
         self.uploads = (settings.home / "uploads").resolve()
         self.max_bytes = int(settings.max_upload_mb * 2**20)
+        self._reader = index
         # the writer's own index: a separate docstore connection and lexical index, same embedder
-        self._index = Index(settings.home, index.embedder, chroma_url=settings.chroma_url, tokenizer=index.tokenizer)
-        self._lock = threading.Lock()
+        self._index = Index(
+            settings.home, index.embedder, chroma_url=settings.chroma_url, tokenizer=index.tokenizer, parser=index.parser
+        )
+        self.queue = WriteQueue(settings.write_queue, index.parser.cancel)
         self.sweep_uploads()
 
     def sweep_uploads(self) -> int:
@@ -155,11 +165,42 @@ class Library:
         return removed
 
     def documents(self) -> list[DocumentRow]:
-        return [DocumentRow.of(d, self.uploads) for d in self._index.documents()]
+        return [DocumentRow.of(d, self.uploads) for d in self._reader.documents()]
 
     def add(self, files: Sequence[tuple[str, Path]], on_file: Callable[[int], None] | None = None) -> list[UploadOutcome]:
-        """Store and index ``files`` (client name, temporary path). Each gets an outcome; one bad
-        file does not stop the others."""
+        """Store and index ``files`` (client name, temporary path), waiting for the job. Each
+        gets an outcome; one bad file does not stop the others."""
+        return self.submit_add(files, on_file).future.result()
+
+    def submit_add(self, files: Sequence[tuple[str, Path]], on_file: Callable[[int], None] | None = None) -> Job:
+        """Check and store ``files`` now (the temporary paths may go once this returns), and queue
+        their indexing; the job's result is the list of outcomes, one per file."""
+        early, stored = self._store(files, on_file)
+
+        def work(stop: threading.Event) -> list[UploadOutcome]:
+            outcomes = dict(early)
+            if stored:
+                try:
+                    report = self._index.update(
+                        list(stored.values()), make_chunker(self.settings), on_file=on_file, stop=stop
+                    )
+                except BaseException:
+                    self._discard(stored.values())
+                    raise
+                outcomes.update(self._outcomes(files, stored, report))
+            return [outcomes[i] for i in range(len(files))]
+
+        label = "、".join(name for name, _ in files[:3]) + (f" 等 {len(files)} 个文件" if len(files) > 3 else "")
+        try:
+            return self.queue.submit("upload", label, work, on_cancel=lambda: self._discard(stored.values()))
+        except BaseException:
+            self._discard(stored.values())
+            raise
+
+    def _store(
+        self, files: Sequence[tuple[str, Path]], on_file: Callable[[int], None] | None
+    ) -> tuple[dict[int, UploadOutcome], dict[int, Path]]:
+        """Refused files' outcomes, and the others copied to their own upload folders."""
         outcomes: dict[int, UploadOutcome] = {}
         stored: dict[int, Path] = {}
         try:
@@ -178,15 +219,17 @@ class Library:
                 stored[i] = target
                 target.parent.mkdir(parents=True)
                 shutil.copyfile(path, target)
-            if stored:
-                with self._lock:
-                    report = self._index.update(list(stored.values()), make_chunker(self.settings), on_file=on_file)
-                outcomes.update(self._outcomes(files, stored, report))
         except BaseException:
-            for target in stored.values():  # an error midway: no stored copy stays behind
-                shutil.rmtree(target.parent, ignore_errors=True)
+            self._discard(stored.values())  # an error midway: no stored copy stays behind
             raise
-        return [outcomes[i] for i in range(len(files))]
+        return outcomes, stored
+
+    def _discard(self, paths: Iterable[Path]) -> None:
+        """Remove stored uploads that no complete document was read from."""
+        known = {os.path.realpath(d.source) for d in self._index.docstore.documents()}
+        for path in paths:
+            if os.path.realpath(path) not in known:
+                shutil.rmtree(path.parent, ignore_errors=True)
 
     def _outcomes(
         self, files: Sequence[tuple[str, Path]], stored: dict[int, Path], report: UpdateReport
@@ -217,20 +260,41 @@ class Library:
         return outcomes
 
     def remove(self, doc_id: str) -> DocumentRow:
-        """Remove one document from the index; a file that came in by upload is deleted too."""
-        with self._lock:
-            doc = self._index.docstore.document(doc_id)
-            if doc is None:
+        """Remove one document from the index, waiting for the job; a file that came in by upload
+        is deleted too."""
+        return self.submit_remove(doc_id).future.result()
+
+    def submit_remove(self, doc_id: str) -> Job:
+        """Queue the removal of ``doc_id`` (an unknown id is refused now); the job's result is
+        the removed document's row."""
+        doc = self._reader.docstore.document(doc_id)
+        if doc is None or doc.status != "complete":
+            raise UnknownDocumentError(f"资料库中没有文档 {doc_id} (no such document)")
+
+        def work(stop: threading.Event) -> DocumentRow:
+            current = self._index.docstore.document(doc_id)
+            if current is None:
                 raise UnknownDocumentError(f"资料库中没有文档 {doc_id} (no such document)")
-            row = DocumentRow.of(doc, self.uploads)
+            row = DocumentRow.of(current, self.uploads)
             self._index.remove([doc_id])
-        if row.uploaded:
-            shutil.rmtree(Path(doc.source).parent, ignore_errors=True)
-        return row
+            if row.uploaded:
+                shutil.rmtree(Path(current.source).parent, ignore_errors=True)
+            return row
+
+        return self.queue.submit("remove", f"《{doc.title}》", work)
 
     def reindex(self, on_embedded: Callable[[int], None] | None = None) -> UpdateReport:
-        with self._lock:
-            return self._index.reindex(on_embedded=on_embedded)
+        """Rebuild the vectors and the lexical index, waiting for the job."""
+        return self.submit_reindex(on_embedded).future.result()
+
+    def submit_reindex(self, on_embedded: Callable[[int], None] | None = None) -> Job:
+        return self.queue.submit(
+            "reindex", "重建索引 (re-index)", lambda stop: self._index.reindex(on_embedded=on_embedded, stop=stop)
+        )
+
+    def cancel(self, job_id: str) -> Job:
+        return self.queue.cancel(job_id)
 
     def close(self) -> None:
+        self.queue.close()
         self._index.close()

@@ -3,9 +3,14 @@
     POST /api/ask        {"question": "...", "generator"?: "extractive", "documents"?: [doc ids]}
     POST /api/draft      {"topic": "...", "template"?: "案例", "max_chars"?: 300, "documents"?: [...]}
     GET  /api/documents  the library
-    POST /api/documents  multipart upload (field "files"), size- and type-checked
-    DELETE /api/documents/{doc_id}
+    POST /api/documents  multipart upload (field "files"), size- and type-checked; ?wait=false: 202 + job
+    DELETE /api/documents/{doc_id}                                                  ?wait=false: 202 + job
+    GET  /api/jobs, GET /api/jobs/{id}, DELETE /api/jobs/{id}   the write queue; DELETE cancels a job
     GET  /api/health
+
+Library writes run one at a time on the write queue (``app.jobs``): a request waiting for its
+write holds no server thread, so asking, health and the page answer whatever is being
+indexed; past ``write_queue`` waiting writes a new one gets 503.
 
 Answers and drafts come back as the ``Answer`` JSON (``answer.records``), the same record the
 eval harness checks. Errors are ``{"error": "中文 (English)"}`` with a 4xx status.
@@ -17,6 +22,7 @@ without them it refuses to start. A token set while on loopback is required as w
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 import tempfile
 from collections.abc import Sequence
@@ -26,10 +32,12 @@ from urllib.parse import urlparse
 
 import uvicorn
 from fastapi import Depends, FastAPI, File, Request, UploadFile
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from app.api import Assistant
+from app.jobs import JobCancelledError, QueueFullError, UnknownJobError
 from app.library import Library, UnknownDocumentError, UploadOutcome, too_large
 from app.service import ApiError, Service
 from app.services import make_chunker, open_index
@@ -87,6 +95,18 @@ def create_api(service: Service) -> FastAPI:
     @api.exception_handler(ApiError)
     async def api_error(_: Request, error: ApiError) -> JSONResponse:
         return JSONResponse({"error": str(error)}, status_code=error.status)
+
+    @api.exception_handler(QueueFullError)
+    async def queue_full(_: Request, error: QueueFullError) -> JSONResponse:
+        return JSONResponse({"error": str(error)}, status_code=503, headers={"Retry-After": "10"})
+
+    @api.exception_handler(UnknownJobError)
+    async def unknown_job(_: Request, error: UnknownJobError) -> JSONResponse:
+        return JSONResponse({"error": str(error)}, status_code=404)
+
+    @api.exception_handler(JobCancelledError)
+    async def job_cancelled(_: Request, error: JobCancelledError) -> JSONResponse:
+        return JSONResponse({"error": str(error)}, status_code=409)
 
     @api.exception_handler(UnknownDocumentError)
     async def unknown_document(_: Request, error: UnknownDocumentError) -> JSONResponse:
@@ -159,41 +179,71 @@ def create_api(service: Service) -> FastAPI:
         return [row.to_dict() for row in service.library.documents()]
 
     @api.post("/api/documents", dependencies=guarded)
-    def upload(files: list[UploadFile] = File(...)) -> JSONResponse:  # noqa: B008 - FastAPI's idiom
+    async def upload(files: list[UploadFile] = File(...), wait: bool = True) -> JSONResponse:  # noqa: B008 - FastAPI's idiom
+        """Store the files and queue their indexing. ``wait`` (default): answer with each file's
+        outcome once indexed; ``wait=false``: answer 202 with the job at once (``GET /api/jobs/{id}``)."""
         if len(files) > MAX_UPLOAD_FILES:
             raise ApiError(400, f"每次最多上传 {MAX_UPLOAD_FILES} 个文件 (at most {MAX_UPLOAD_FILES} files per request)")
-        outcomes = _receive(service.library, files)
+        with tempfile.TemporaryDirectory(prefix="zhiku-upload-") as folder:
+            received, early = await run_in_threadpool(_spool, service.library, files, Path(folder))
+            job = await run_in_threadpool(service.library.submit_add, received)
+        if not wait:
+            return JSONResponse({"job": job.to_dict()}, status_code=202)
+        added = iter(await asyncio.wrap_future(job.future))
+        outcomes = [early[i] if i in early else next(added) for i in range(len(files))]
         status = 200 if any(o.ok for o in outcomes) else _failure_status(outcomes)
-        return JSONResponse({"files": [o.to_dict() for o in outcomes]}, status_code=status)
+        return JSONResponse({"files": [o.to_dict() for o in outcomes], "job": job.to_dict()}, status_code=status)
 
     @api.delete("/api/documents/{doc_id}", dependencies=guarded)
-    def remove(doc_id: str) -> dict[str, Any]:
-        return {"removed": service.library.remove(doc_id).to_dict()}
+    async def remove(doc_id: str, wait: bool = True) -> JSONResponse:
+        job = service.library.submit_remove(doc_id)
+        if not wait:
+            return JSONResponse({"job": job.to_dict()}, status_code=202)
+        row = await asyncio.wrap_future(job.future)
+        return JSONResponse({"removed": row.to_dict(), "job": job.to_dict()})
+
+    @api.get("/api/jobs", dependencies=guarded)
+    def jobs() -> list[dict[str, Any]]:
+        """The library's writes: waiting, running and the last finished ones."""
+        return [job.to_dict() for job in service.library.queue.jobs()]
+
+    @api.get("/api/jobs/{job_id}", dependencies=guarded)
+    def job(job_id: str) -> dict[str, Any]:
+        found = service.library.queue.job(job_id)
+        record = found.to_dict()
+        if found.state == "done" and found.kind == "upload":
+            record["files"] = [o.to_dict() for o in found.future.result()]
+        return record
+
+    @api.delete("/api/jobs/{job_id}", dependencies=guarded)
+    def cancel(job_id: str) -> dict[str, Any]:
+        """Cancel a waiting write, or stop the running one (its file being parsed is dropped)."""
+        return service.library.cancel(job_id).to_dict()
 
     return api
 
 
-def _receive(library: Library, files: Sequence[UploadFile]) -> list[UploadOutcome]:
-    """Spool each upload to a temporary file (stopping at the size limit), then add them."""
-    with tempfile.TemporaryDirectory(prefix="zhiku-upload-") as folder:
-        received: list[tuple[str, Path]] = []
-        early: dict[int, UploadOutcome] = {}
-        for i, upload in enumerate(files):
-            name = upload.filename or "upload"
-            path = Path(folder) / f"{i}.bin"
-            size = 0
-            with path.open("wb") as handle:
-                while chunk := upload.file.read(1 << 20):
-                    size += len(chunk)
-                    if size > library.max_bytes:
-                        break
-                    handle.write(chunk)
-            if size > library.max_bytes:
-                early[i] = UploadOutcome(name, "rejected", str(too_large(name, library.max_bytes)), "too_large")
-                continue
-            received.append((name, path))
-        added = iter(library.add(received))
-        return [early[i] if i in early else next(added) for i in range(len(files))]
+def _spool(
+    library: Library, files: Sequence[UploadFile], folder: Path
+) -> tuple[list[tuple[str, Path]], dict[int, UploadOutcome]]:
+    """Copy each upload to a file in ``folder`` (stopping at the size limit)."""
+    received: list[tuple[str, Path]] = []
+    early: dict[int, UploadOutcome] = {}
+    for i, upload in enumerate(files):
+        name = upload.filename or "upload"
+        path = folder / f"{i}.bin"
+        size = 0
+        with path.open("wb") as handle:
+            while chunk := upload.file.read(1 << 20):
+                size += len(chunk)
+                if size > library.max_bytes:
+                    break
+                handle.write(chunk)
+        if size > library.max_bytes:
+            early[i] = UploadOutcome(name, "rejected", str(too_large(name, library.max_bytes)), "too_large")
+            continue
+        received.append((name, path))
+    return received, early
 
 
 def _failure_status(outcomes: Sequence[UploadOutcome]) -> int:

@@ -20,6 +20,7 @@ from index.hybrid import CrossEncoderReranker, HybridRetriever
 from index.indexer import Index
 from ingest.chunk import Chunker
 from ingest.errors import SettingsError
+from ingest.worker import ParseWorker
 
 
 def _llm(name: str) -> Callable[[Settings], Composer]:
@@ -54,7 +55,10 @@ GENERATORS = tuple(COMPOSERS)
 
 def open_index(settings: Settings) -> Index:
     """The index under ``settings.home`` (and the Chroma server, when configured)."""
-    return Index(settings.home, load_embedder(settings.embed_model), chroma_url=settings.chroma_url)
+    return Index(
+        settings.home, load_embedder(settings.embed_model), chroma_url=settings.chroma_url,
+        parser=ParseWorker.shared(settings.parse_limits),
+    )
 
 
 def make_retriever(settings: Settings, index: Index) -> HybridRetriever:

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from ingest.errors import SettingsError
+from ingest.records import ParseLimits
 
 # setting name -> environment variable
 ENV_VARS = {
@@ -35,6 +36,11 @@ ENV_VARS = {
     "users": "ZHIKU_USERS",
     "api_token": "ZHIKU_API_TOKEN",
     "max_upload_mb": "ZHIKU_MAX_UPLOAD_MB",
+    "parse_timeout_s": "ZHIKU_PARSE_TIMEOUT_S",
+    "parse_memory_mb": "ZHIKU_PARSE_MEMORY_MB",
+    "max_pdf_pages": "ZHIKU_MAX_PDF_PAGES",
+    "max_text_chars": "ZHIKU_MAX_TEXT_CHARS",
+    "write_queue": "ZHIKU_WRITE_QUEUE",
 }
 
 
@@ -60,6 +66,12 @@ class Settings:
     users: str | None = None  # "name:password,name2:password2": the app's login (Gradio auth)
     api_token: str | None = None  # the JSON API's bearer token (required when bound beyond loopback)
     max_upload_mb: float = 50.0
+    # what one file may cost to parse (in its worker process); a file past a limit fails alone
+    parse_timeout_s: float = 600.0
+    parse_memory_mb: int = 1024
+    max_pdf_pages: int = 1000
+    max_text_chars: int = 5_000_000
+    write_queue: int = 64  # library writes (uploads, removals, re-index) waiting at most; more get 503
 
     def __post_init__(self) -> None:
         for name in ("host", "users", "api_token", "llm_base_url", "llm_model", "llm_api_key", "generator", "local_model"):
@@ -84,6 +96,18 @@ class Settings:
             raise SettingsError(f"port 必须在 1 到 65535 之间 (must be 1..65535), got {self.port}")
         if not 0 < self.max_upload_mb <= 2048:
             raise SettingsError(f"max_upload_mb 必须在 0 到 2048 之间 (must be in (0, 2048]), got {self.max_upload_mb}")
+        if not 1 <= self.parse_timeout_s <= 86400:
+            raise SettingsError(f"parse_timeout_s 必须在 1 到 86400 秒之间 (must be 1..86400), got {self.parse_timeout_s}")
+        if not 128 <= self.parse_memory_mb <= 65536:
+            raise SettingsError(f"parse_memory_mb 必须在 128 到 65536 之间 (must be 128..65536), got {self.parse_memory_mb}")
+        if not 1 <= self.max_pdf_pages <= 100000:
+            raise SettingsError(f"max_pdf_pages 必须在 1 到 100000 之间 (must be 1..100000), got {self.max_pdf_pages}")
+        if not 1000 <= self.max_text_chars <= 100_000_000:
+            raise SettingsError(
+                f"max_text_chars 必须在 1000 到 100000000 之间 (must be 1000..100000000), got {self.max_text_chars}"
+            )
+        if not 1 <= self.write_queue <= 10000:
+            raise SettingsError(f"write_queue 必须在 1 到 10000 之间 (must be 1..10000), got {self.write_queue}")
         self.user_logins()  # a malformed users string fails at start, not at the first login
 
     def user_logins(self) -> list[tuple[str, str]]:
@@ -95,6 +119,10 @@ class Settings:
                 raise SettingsError(f"users 格式应为 name:password,name2:password2 (format name:password), got {entry!r}")
             logins.append((name.strip(), password))
         return logins
+
+    @property
+    def parse_limits(self) -> ParseLimits:
+        return ParseLimits(self.parse_timeout_s, self.parse_memory_mb, self.max_pdf_pages, self.max_text_chars)
 
     @property
     def loopback(self) -> bool:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import functools
 import os
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -35,8 +36,9 @@ from index.store import ChromaStore, StoreUnavailableError
 from index.tokenize import ChineseTokenizer
 from ingest.chunk import Chunker
 from ingest.errors import ZhikuError
-from ingest.pipeline import IngestResult, file_hash, ingest_file
+from ingest.pipeline import IngestResult, file_hash
 from ingest.records import Chunk
+from ingest.worker import ParseWorker
 
 # Bump when chunking changes in a way that should re-chunk documents already indexed.
 CHUNKING_VERSION = 3  # 3: table rows carry their cells as data (Chunk.row)
@@ -106,6 +108,10 @@ class RepairReport:
         return bool(self.dropped_docs or self.vectors_removed or self.vectors_added or self.lexical_rebuilt)
 
 
+class UpdateCancelled(ZhikuError):
+    """An update or reindex stopped by ``Index.cancel``."""
+
+
 class Index:
     """The index under ``home``. Opening is cheap: the vector store opens (and the embedder
     loads) on first need, so listing documents never loads a model."""
@@ -117,8 +123,12 @@ class Index:
         *,
         chroma_url: str | None = None,
         tokenizer: ChineseTokenizer | None = None,
+        parser: ParseWorker | None = None,
     ) -> None:
+        """``parser`` parses files in a bounded worker process (``ParseWorker.shared()`` by default)."""
         self.home = home
+        self.parser = parser or ParseWorker.shared()
+        self._stop = threading.Event()
         self.embedder = embedder
         self.chroma_url = chroma_url
         self.tokenizer = tokenizer or ChineseTokenizer()
@@ -216,11 +226,14 @@ class Index:
         batch_chunks: int = 512,
         on_file: Progress | None = None,
         on_embedded: Progress | None = None,
+        stop: threading.Event | None = None,
     ) -> UpdateReport:
         """Bring the index up to date with ``paths`` (files): add new, replace changed, skip unchanged.
 
-        Unreadable files are reported in ``failures`` and the rest go on.
+        Unreadable files are reported in ``failures`` and the rest go on. Setting ``stop`` (from
+        another thread; see ``cancel``) ends the update with ``UpdateCancelled``.
         """
+        self._stop = stop or threading.Event()
         chunker = chunker or Chunker()
         signature = chunking_signature(chunker)
         repaired = self.repair()
@@ -231,6 +244,7 @@ class Index:
         pending_chunks = 0
         seen: dict[str, Path] = {}
         for path in paths:
+            self._check_stop()
             outcome = self._classify(path, chunker, signature, seen, report)
             if on_file:
                 on_file(1)
@@ -278,8 +292,9 @@ class Index:
             return None
         try:
             stage: dict[str, float] = {}
-            result = ingest_file(path, chunker, timings=stage)
+            result = self.parser.parse(path, chunker, timings=stage)
         except ZhikuError as error:
+            self._check_stop()
             report.failures.append((path, str(error)))
             del seen[doc_id]  # a failed file is no original: a copy of it fails on its own account
             return None
@@ -341,12 +356,24 @@ class Index:
         vectors = np.zeros((len(texts), self.embedder.dim), dtype=np.float32)
         for start in range(0, len(order), EMBED_BATCH):
             positions = order[start : start + EMBED_BATCH]
+            self._check_stop()
             vectors[positions] = self.embedder.encode_passages([texts[i] for i in positions])
             if on_embedded:
                 on_embedded(len(positions))
         report.embedded += len(texts)
         report.times.embed += time.perf_counter() - started
         return vectors
+
+    def cancel(self) -> None:
+        """Stop the update or reindex in progress (from another thread): the file being parsed is
+        dropped, nothing more is embedded, and ``UpdateCancelled`` ends it. What it committed
+        before stays; what it had not committed is cleaned up by the next write's repair."""
+        self._stop.set()
+        self.parser.cancel()
+
+    def _check_stop(self) -> None:
+        if self._stop.is_set():
+            raise UpdateCancelled("已取消 (cancelled)")
 
     @_locked
     def remove(self, doc_ids: Iterable[str]) -> int:
@@ -422,9 +449,12 @@ class Index:
         return self.chroma_url is not None or (self.home / "chroma").exists()
 
     @_locked
-    def reindex(self, on_embedded: Progress | None = None, *, adopt: bool = False) -> UpdateReport:
+    def reindex(
+        self, on_embedded: Progress | None = None, *, adopt: bool = False, stop: threading.Event | None = None
+    ) -> UpdateReport:
         """Rebuild vectors (with the current embedder) and the lexical index from the docstore;
         ``adopt`` takes over a shared collection another library owns (its vectors are dropped)."""
+        self._stop = stop or threading.Event()
         self.repair_docstore_only()
         self._vectors = self._open_vectors(rebuild=True, adopt=adopt)
         self._lexical = LexicalIndex(self.tokenizer, self.lexical_path)

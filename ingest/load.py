@@ -88,8 +88,9 @@ def _sniff(path: Path) -> bytes:
 MAX_FILE_MB = 100
 
 
-def load_file(path: Path) -> LoadedFile:
-    """Load ``path`` with the loader its suffix names (case-insensitive).
+def load_file(path: Path, *, max_pages: int | None = None) -> LoadedFile:
+    """Load ``path`` with the loader its suffix names (case-insensitive); a PDF of more than
+    ``max_pages`` pages is refused before its pages are read.
 
     Raises UnsupportedFormatError for formats zhiku does not read (with what to do
     instead) and UnreadableDocumentError for missing, empty or damaged files.
@@ -128,7 +129,7 @@ def load_file(path: Path) -> LoadedFile:
     if suffix == ".pdf":
         from ingest.pdf import load_pdf  # written beside this module; imported on use
 
-        return load_pdf(path)
+        return load_pdf(path) if max_pages is None else load_pdf(path, max_pages)
     if suffix == ".docx":
         from ingest.docx import load_docx
 

@@ -28,7 +28,7 @@ import pdfplumber
 from pdfplumber.page import Page as PdfPage
 
 from ingest.errors import UnreadableDocumentError
-from ingest.records import Block, LoadedFile
+from ingest.records import Block, LoadedFile, ParseLimits
 
 # A gap wider than a quarter of the font size starts a new word (a space). Scaling with the
 # font keeps large headings in one piece while small table text still splits at real gaps;
@@ -339,7 +339,13 @@ def glyph_code_share(blocks: Sequence[Block]) -> float:
     return sum(len(m.group(0)) for m in _GLYPH_CODE.finditer(text)) / len(text)
 
 
-def load_pdf(path: Path) -> LoadedFile:
+class _TooManyPages(Exception):
+    def __init__(self, pages: int) -> None:
+        super().__init__(pages)
+        self.pages = pages
+
+
+def load_pdf(path: Path, max_pages: int = ParseLimits.max_pages) -> LoadedFile:
     """Read ``path`` into text and table blocks in reading order, one page at a time.
 
     Raises :class:`UnreadableDocumentError` for encrypted, corrupt or text-less (scanned)
@@ -349,6 +355,8 @@ def load_pdf(path: Path) -> LoadedFile:
     try:
         with pdfplumber.open(path) as pdf:
             title = meaningful_title((pdf.metadata or {}).get("Title"))
+            if len(pdf.pages) > max_pages:
+                raise _TooManyPages(len(pdf.pages))
             contents: list[_PageContent] = []
             for number, page in enumerate(pdf.pages, start=1):
                 try:
@@ -358,6 +366,11 @@ def load_pdf(path: Path) -> LoadedFile:
                     contents.append(_PageContent(items=(), has_images=False, failed=True))
                 # Long reports: drop the page's parsed layout before reading the next one.
                 page.close()
+    except _TooManyPages as exc:
+        raise UnreadableDocumentError(
+            f"PDF 页数过多：{path.name} 共 {exc.pages} 页，上限 {max_pages} 页，请拆分后再导入（设置 max_pdf_pages） "
+            f"({exc.pages} pages, at most {max_pages}; split the file)"
+        ) from None
     except Exception as exc:  # pdfminer raises anything from PSEOF to KeyError on bad files
         raise _unreadable(path, exc) from exc
     page_count = len(contents)

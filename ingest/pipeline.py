@@ -17,7 +17,7 @@ from ingest.chunk import Chunker
 from ingest.clean import clean_text, is_heading_like, normalize_spaces, strip_invisible
 from ingest.errors import UnreadableDocumentError
 from ingest.load import load_file
-from ingest.records import Block, Chunk, Document, LoadedFile, Page, Table, TableRow
+from ingest.records import Block, Chunk, Document, LoadedFile, Page, ParseLimits, Table, TableRow
 from ingest.structure import Span, build_sections, detect_headings, find_toc_spans
 from ingest.tables import build_table, find_caption, find_text_tables, render_row
 
@@ -196,16 +196,29 @@ def file_hash(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()[:16]
 
 
-def ingest_file(path: Path, chunker: Chunker | None = None, timings: dict[str, float] | None = None) -> IngestResult:
-    """Load, clean, structure and chunk one file. Raises ZhikuError subclasses on bad input.
+def ingest_file(
+    path: Path,
+    chunker: Chunker | None = None,
+    timings: dict[str, float] | None = None,
+    limits: ParseLimits | None = None,
+) -> IngestResult:
+    """Load, clean, structure and chunk one file. Raises ZhikuError subclasses on bad input,
+    and for a PDF over ``limits.max_pages`` or a text over ``limits.max_text_chars``.
 
     ``timings``, when given, receives the seconds spent loading, cleaning (with structure) and
     chunking, added to what it already holds.
     """
+    limits = limits or ParseLimits()
     clock = _StageClock(timings)
     data = path.read_bytes()
-    loaded = load_file(path)
+    loaded = load_file(path, max_pages=limits.max_pages)
     clock.lap("load")
+    length = sum(len(b.text or "") + sum(len(c or "") for row in (b.rows or ()) for c in row) for b in loaded.blocks)
+    if length > limits.max_text_chars:
+        raise UnreadableDocumentError(
+            f"文件文字过多：{path.name} 约 {length} 字，上限 {limits.max_text_chars} 字，请拆分后再导入（设置 max_text_chars） "
+            f"(about {length} characters, at most {limits.max_text_chars}; split the file)"
+        )
     raw = loaded.blocks[0].text if loaded.format in ("txt", "md") and loaded.blocks else ""
     document = build_document(loaded, file_hash(data), raw)
     if not document.text.strip():

@@ -182,3 +182,14 @@ def content_hash(*parts: str, length: int = 16) -> str:
         digest.update(part.encode("utf-8"))
         digest.update(b"\x00")
     return digest.hexdigest()[:length]
+
+
+@dataclass(frozen=True)
+class ParseLimits:
+    """What one file may cost to parse (settings ``parse_timeout_s``, ``parse_memory_mb``,
+    ``max_pdf_pages``, ``max_text_chars``)."""
+
+    timeout_s: float = 600.0  # an 80-page report with tables parses in well under a minute here
+    memory_mb: int = 1024  # the same report peaks near 300 MB
+    max_pages: int = 1000  # a yearbook or a law collection runs to a few hundred pages
+    max_text_chars: int = 5_000_000  # a 300-page report is about 400 000 characters

@@ -158,6 +158,7 @@ def create_api(service: Service) -> FastAPI:
         except Exception as error:
             components["docstore"] = f"无法访问 (unavailable): {type(error).__name__}"
         try:
+            service.assistant.index.refresh()
             service.assistant.index.vectors.count()
             components["vectors"] = "ok"
         except Exception as error:

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
+import socket
 import sqlite3
 import time
 from collections.abc import Iterable, Iterator, Sequence
@@ -54,7 +56,24 @@ CREATE TABLE IF NOT EXISTS library (
     value TEXT NOT NULL
 );
 INSERT OR IGNORE INTO library VALUES ('id', lower(hex(randomblob(16))));
+INSERT OR IGNORE INTO library VALUES ('generation', '0');
+INSERT OR IGNORE INTO library VALUES ('writer', '');
 """
+
+# Who writes: this process, told apart from another process (a CLI next to a server) on the same
+# library, also across pid reuse.
+PROCESS = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
+DEFAULT_COLLECTION = "zhiku_chunks"
+
+
+@dataclass(frozen=True)
+class LibraryState:
+    """The library's change sequence: ``generation`` grows with every committed write, ``writer``
+    is the process that made the last one, ``collection`` the vector collection in use."""
+
+    generation: int
+    writer: str
+    collection: str
 
 
 @dataclass(frozen=True)
@@ -96,11 +115,24 @@ class DocStore:
         (value,) = self._db.execute("SELECT value FROM library WHERE key = 'id'").fetchone()
         return str(value)
 
+    def state(self) -> LibraryState:
+        """Where the library stands (one cheap read: readers call it before every search)."""
+        values = dict(self._db.execute("SELECT key, value FROM library WHERE key IN ('generation', 'writer', 'collection')"))
+        return LibraryState(int(values["generation"]), values["writer"], values.get("collection", DEFAULT_COLLECTION))
+
+    def set_collection(self, name: str) -> None:
+        """Put the vector collection ``name`` in use (a re-index's swap): one committed write."""
+        with self._transaction() as db:
+            db.execute("INSERT OR REPLACE INTO library VALUES ('collection', ?)", (name,))
+
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
+        """One write; it advances the change sequence, so every reader sees that something changed."""
         self._db.execute("BEGIN IMMEDIATE")
         try:
             yield self._db
+            self._db.execute("UPDATE library SET value = CAST(value AS INTEGER) + 1 WHERE key = 'generation'")
+            self._db.execute("UPDATE library SET value = ? WHERE key = 'writer'", (PROCESS,))
         except BaseException:
             self._db.execute("ROLLBACK")
             raise
@@ -152,7 +184,8 @@ class DocStore:
             db.executemany("DELETE FROM documents WHERE doc_id = ?", [(d,) for d in doc_ids])
 
     def set_source(self, doc_id: str, source: str) -> None:
-        self._db.execute("UPDATE documents SET source = ? WHERE doc_id = ?", (source, doc_id))
+        with self._transaction() as db:
+            db.execute("UPDATE documents SET source = ? WHERE doc_id = ?", (source, doc_id))
 
     # ------------------------------------------------------------------ reads
 

@@ -210,6 +210,7 @@ class HybridRetriever:
     def candidates_for(self, query: str, depth: int, filters: Filters) -> tuple[list[VectorHit], list[LexicalHit]]:
         """Each retriever's own ranked hits, before fusion."""
         vector = self._query_vector(query)
+        self.index.refresh()  # what another process wrote since the last search
         dense = self.index.vectors.query(vector, depth, doc_ids=filters.doc_ids, kinds=filters.kinds)
         lexical = self.index.lexical.search(query, depth, doc_ids=filters.doc_ids, kinds=filters.kinds)
         return dense, lexical

@@ -17,8 +17,10 @@ crash), so the index is never stale or half-written for long.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
+import secrets
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -29,10 +31,10 @@ from typing import Any, Concatenate, Literal, ParamSpec, TypeVar
 
 import numpy as np
 
-from index.docstore import DocStore, StoredDocument, same_file
+from index.docstore import PROCESS, DocStore, StoredDocument, same_file
 from index.embed import Embedder
 from index.lexical import LexicalIndex
-from index.store import ChromaStore, StoreUnavailableError
+from index.store import COLLECTION, ChromaStore, EmbeddedChroma, ForeignCollectionError, StoreUnavailableError
 from index.tokenize import ChineseTokenizer
 from ingest.chunk import Chunker
 from ingest.errors import ZhikuError
@@ -136,6 +138,7 @@ class Index:
         self._lexical: LexicalIndex | None = None
         self._lexical_mtime: float | None = None
         self._vectors: ChromaStore | None = None
+        self._generation: int | None = None
         self._lock_depth = 0
         self._lock_file: Any = None
 
@@ -153,6 +156,7 @@ class Index:
                 fcntl = None  # type: ignore[assignment]
             if fcntl is not None:
                 fcntl.flock(self._lock_file.fileno(), fcntl.LOCK_EX)
+            self.refresh()  # write on top of what another process wrote, never over a stale view
         self._lock_depth += 1
         try:
             yield
@@ -188,18 +192,35 @@ class Index:
     @property
     def vectors(self) -> ChromaStore:
         if self._vectors is None:
-            self._vectors = self._open_vectors(rebuild=False)
+            self._vectors = self._open_vectors()
         return self._vectors
 
-    def _open_vectors(self, *, rebuild: bool, adopt: bool = False) -> ChromaStore:
-        """The vector store, recording this library as its collection's owner. A collection on a
-        shared Chroma server that another library owns is refused (repair would delete its
+    def _open_vectors(self, name: str | None = None, *, adopt: bool = False) -> ChromaStore:
+        """The collection in use (or ``name``), recording this library as its owner. A collection
+        on a shared Chroma server that another library owns is refused (repair would delete its
         vectors as strays) unless ``adopt``; the embedded one lives in this library's own folder."""
+        state = self.docstore.state()
         location = {"url": self.chroma_url} if self.chroma_url else {"path": self.home / "chroma"}
         return ChromaStore(
-            self.embedder.name, self.embedder.dim, rebuild=rebuild, owner=self.docstore.library_id(),
-            adopt=adopt or not self.chroma_url, owned=bool(self.docstore.documents(status=None)), **location,
+            self.embedder.name, self.embedder.dim, name=name or state.collection, owner=self.docstore.library_id(),
+            adopt=adopt or not self.chroma_url, owned=bool(self.docstore.documents(status=None)),
+            generation=state.generation, resolve_name=lambda: self.docstore.state().collection, **location,
         )
+
+    def refresh(self) -> None:
+        """See what another process (``zhiku ingest`` beside ``zhiku serve``) committed: readers
+        call this before each search, writers on taking the lock. One small read when nothing
+        changed; the lexical index follows its file by itself."""
+        state = self.docstore.state()
+        if state.generation == self._generation:
+            return
+        self._generation = state.generation
+        if not self.chroma_url:
+            embedded = EmbeddedChroma.known(self.home / "chroma")
+            if embedded is not None:
+                embedded.catch_up(state.generation, foreign=state.writer != PROCESS)
+        if self._vectors is not None:
+            self._vectors.use(state.collection)
 
     # ------------------------------------------------------------------ reads
 
@@ -427,6 +448,8 @@ class Index:
             lexical_rebuilt = True
 
         removed = added = 0
+        if self.vectors_exist():
+            self.vectors.drop_strays(keep=self.vectors.name)
         if complete or self.vectors_exist():
             expected = self.docstore.chunk_count()
             if self.vectors.count() != expected:
@@ -452,18 +475,43 @@ class Index:
     def reindex(
         self, on_embedded: Progress | None = None, *, adopt: bool = False, stop: threading.Event | None = None
     ) -> UpdateReport:
-        """Rebuild vectors (with the current embedder) and the lexical index from the docstore;
-        ``adopt`` takes over a shared collection another library owns (its vectors are dropped)."""
+        """Rebuild vectors (with the current embedder) and the lexical index from the docstore.
+
+        The vectors go into a new collection, put in use in one committed write once complete;
+        the old one serves every search until then and is deleted after. A re-index killed or
+        cancelled midway leaves the old collection in use (the next write deletes the new one's
+        remains). ``adopt`` takes over a shared collection another library owns (it is deleted).
+        """
         self._stop = stop or threading.Event()
         self.repair_docstore_only()
-        self._vectors = self._open_vectors(rebuild=True, adopt=adopt)
-        self._lexical = LexicalIndex(self.tokenizer, self.lexical_path)
+        old = self.docstore.state().collection
+        fresh = self._open_vectors(f"{COLLECTION}-{secrets.token_hex(4)}", adopt=True)
+        if not adopt and self.chroma_url:
+            try:
+                fresh.check_owner(old, owned=bool(self.docstore.documents(status=None)))
+            except ForeignCollectionError:
+                fresh.drop()
+                raise
+        lexical = LexicalIndex(self.tokenizer, self.lexical_path)
         report = UpdateReport()
-        chunks = list(self.docstore.iter_chunks())
-        for start in range(0, len(chunks), 2048):
-            self._index_chunks(chunks[start : start + 2048], report, on_embedded)
-        if not chunks:
-            self._save_lexical()
+        try:
+            chunks = list(self.docstore.iter_chunks())
+            for start in range(0, len(chunks), 2048):
+                batch = chunks[start : start + 2048]
+                vectors = self._embed([c.context for c in batch], report, on_embedded)
+                started = time.perf_counter()
+                fresh.upsert([c.chunk_id for c in batch], vectors, [{"doc_id": c.doc_id, "kind": c.kind} for c in batch])
+                lexical.add_many((c.chunk_id, c.doc_id, c.kind, c.context) for c in batch)
+                report.times.store += time.perf_counter() - started
+        except BaseException:
+            with contextlib.suppress(Exception):
+                fresh.drop()
+            raise
+        self._lexical = lexical
+        self._save_lexical()
+        self.docstore.set_collection(fresh.name)
+        self._vectors = fresh
+        fresh.drop(old)
         return report
 
     def repair_docstore_only(self) -> None:

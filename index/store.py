@@ -11,17 +11,20 @@ different embedder is an error that says how to rebuild, never a silent mix of v
 from __future__ import annotations
 
 import contextlib
+import os
+import threading
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 from urllib.parse import urlparse
 
 import numpy as np
 
+from index.docstore import DEFAULT_COLLECTION
 from ingest.errors import SettingsError, ZhikuError
 
-COLLECTION = "zhiku_chunks"
+COLLECTION = DEFAULT_COLLECTION  # the first collection's name; a re-index builds a new one beside it
 # How many candidates Chroma's HNSW graph keeps while it searches. Sentence embeddings crowd into a
 # narrow band of similarities (e5: 0.85–0.95 for anything on topic), where Chroma's default beam
 # of 100 loses the true nearest chunks of some queries altogether (measured on the dev2 library:
@@ -68,58 +71,77 @@ class ChromaStore:
         *,
         path: Path | None = None,
         url: str | None = None,
-        rebuild: bool = False,
+        name: str = COLLECTION,
         owner: str | None = None,
         adopt: bool = False,
         owned: bool = True,
+        generation: int = 0,
+        resolve_name: Callable[[], str] | None = None,
     ) -> None:
-        """``rebuild`` drops any existing collection first (``zhiku reindex``).
+        """Open (or create) the collection ``name``.
 
         ``owner`` is the library id the collection records: a collection another library owns is
-        refused (``ForeignCollectionError``), also for a rebuild, unless ``adopt`` (``zhiku reindex
-        --adopt``). A collection from before owners were recorded is taken over when that cannot
-        delete another library's vectors: it is empty, or ``owned`` (this library has documents).
+        refused (``ForeignCollectionError``) unless ``adopt`` (``zhiku reindex --adopt``). A
+        collection from before owners were recorded is taken over when that cannot delete
+        another library's vectors: it is empty, or ``owned`` (this library has documents).
+
+        ``generation`` is the library's change sequence as of opening (see ``follow``);
+        ``resolve_name`` says which collection is in use now, when the one open was deleted (a
+        re-index in another process swapped in its new one).
         """
         if (path is None) == (url is None):
             raise ValueError("give exactly one of path (embedded) or url (server)")
         self.embedder_name = embedder_name
         self.dim = dim
         self.owner = owner
+        self.name = name
         self.location = url or str(path)
-        self._client = _server_client(url) if url else _embedded_client(path)  # type: ignore[arg-type]
+        self._embedded = EmbeddedChroma.of(path, generation) if path is not None else None
+        self._server = _server_client(url) if url else None
+        self._resolve_name = resolve_name or (lambda: self.name)
         if owner is not None and not adopt:
-            self._check_owner(owner, owned)
-        if rebuild:
-            self._drop_collection()
-        self._collection = self._open_collection()
+            self.check_owner(self.name, owned)
+        self._epoch = self._embedded.epoch if self._embedded else 0
+        self._collection = self._open_collection(create=True)
 
-    def _check_owner(self, owner: str, owned: bool) -> None:
+    @property
+    def _client(self) -> Any:
+        return self._embedded.client if self._embedded is not None else self._server
+
+    def check_owner(self, name: str, owned: bool) -> None:
+        """Refuse (``ForeignCollectionError``) when the collection ``name`` belongs to another library."""
+        owner = self.owner
         try:
-            existing = self._client.get_collection(COLLECTION)
+            existing = self._client.get_collection(name)
         except Exception:
             return  # none yet (or unreachable: opening it says so)
         recorded = (existing.metadata or {}).get("zhiku_library")
         if recorded == owner or (recorded is None and (owned or existing.count() == 0)):
             return
         raise ForeignCollectionError(
-            f"向量库 {self.location} 中的集合 {COLLECTION} 属于另一个知识库（{recorded or '来源不明'}），"
+            f"向量库 {self.location} 中的集合 {name} 属于另一个知识库（{recorded or '来源不明'}），"
             f"本知识库为 {owner}。多个实例共用一个 Chroma 服务时请使用同一个 ZHIKU_HOME；"
             "确需接管（会删除其中全部向量并按本知识库重建）请运行 `zhiku reindex --adopt`。"
             f" (the collection belongs to another library: {recorded}; this one is {owner}. "
             "Share one ZHIKU_HOME, or run `zhiku reindex --adopt` to take it over and rebuild it)"
         )
 
-    def _open_collection(self) -> Any:
+    def _open_collection(self, *, create: bool) -> Any:
+        """The collection ``self.name``; ``create`` makes it when missing (only on the first open:
+        a collection deleted under a reader must not come back empty)."""
         identity: dict[str, Any] = {"zhiku_embedder": self.embedder_name, "zhiku_dim": self.dim}
         if self.owner is not None:
             identity["zhiku_library"] = self.owner
         try:
-            collection = self._client.get_or_create_collection(
-                COLLECTION,
-                metadata=identity,
-                configuration={"hnsw": {"space": "cosine", "ef_search": SEARCH_BEAM}},
-                embedding_function=None,
-            )
+            if create:
+                collection = self._client.get_or_create_collection(
+                    self.name,
+                    metadata=identity,
+                    configuration={"hnsw": {"space": "cosine", "ef_search": SEARCH_BEAM}},
+                    embedding_function=None,
+                )
+            else:
+                collection = self._client.get_collection(self.name, embedding_function=None)
         except Exception as error:  # connection refused, server error: say where
             kind = StoreUnavailableError if _unreachable(error) else ZhikuError
             raise kind(f"无法打开向量库 {self.location} (cannot open the Chroma store): {error}") from error
@@ -138,20 +160,54 @@ class ChromaStore:
         _widen_search(collection)
         return collection
 
-    def _drop_collection(self) -> None:
+    def drop(self, name: str | None = None) -> None:
+        """Delete this collection, or the collection ``name`` (a re-index's old one, once the new
+        one is in use)."""
         with contextlib.suppress(Exception):
-            self._client.delete_collection(COLLECTION)
+            self._client.delete_collection(name or self.name)
+
+    def drop_strays(self, keep: str) -> int:
+        """Delete this library's collections other than ``keep`` (the new collection of a re-index
+        that was killed before its swap). Returns how many were deleted."""
+        dropped = 0
+        for collection in self._client.list_collections():
+            metadata = collection.metadata or {}
+            if (
+                collection.name != keep
+                and collection.name.startswith(COLLECTION)
+                and self.owner is not None
+                and metadata.get("zhiku_library") == self.owner
+            ):
+                self._client.delete_collection(collection.name)
+                dropped += 1
+        return dropped
+
+    def use(self, name: str) -> None:
+        """Switch to the collection ``name`` (another process's re-index put it in use)."""
+        if name != self.name:
+            self.name = name
+            self._collection = self._open_collection(create=False)
+
+    def _current(self) -> Any:
+        if self._embedded is not None and self._epoch != self._embedded.epoch:
+            self._epoch = self._embedded.epoch  # the folder was opened afresh: fetch from the new client
+            self._collection = self._open_collection(create=False)
+        return self._collection
 
     def _call(self, action: Callable[[Any], _T]) -> _T:
-        """``action(collection)``; when the collection was rebuilt meanwhile (`zhiku reindex` in
-        another process, the app's 重建索引), open the new one and try once more."""
+        """``action(collection)``; when the collection was deleted meanwhile (a re-index in another
+        process swapped in its new one), follow to the collection in use and try once more."""
         try:
             try:
-                return action(self._collection)
+                return action(self._current())
             except Exception as error:
                 if "does not exist" not in str(error) and type(error).__name__ != "NotFoundError":
                     raise
-                self._collection = self._open_collection()
+                if self._embedded is not None:
+                    self._embedded.reopen()
+                self.name = self._resolve_name()
+                self._epoch = self._embedded.epoch if self._embedded else 0
+                self._collection = self._open_collection(create=False)
                 return action(self._collection)
         except Exception as error:
             if _unreachable(error):
@@ -225,6 +281,62 @@ def _widen_search(collection: Any) -> None:
         return
     with contextlib.suppress(Exception):
         collection.modify(configuration={"hnsw": {"ef_search": SEARCH_BEAM}})
+
+
+class EmbeddedChroma:
+    """This process's client of one embedded Chroma folder, shared by every store on it.
+
+    Embedded Chroma keeps a collection's search graph in memory and does not see what another
+    process (``zhiku ingest`` beside ``zhiku serve``) writes to the folder. So when the library's
+    change sequence shows a write by another process, the folder is opened afresh (``catch_up``)
+    and every store on it fetches its collection from the new client (``epoch``). Writes of this
+    process go through the one client and need nothing.
+    """
+
+    _all: ClassVar[dict[str, EmbeddedChroma]] = {}
+    _all_lock: ClassVar[threading.Lock] = threading.Lock()
+
+    def __init__(self, path: Path, generation: int) -> None:
+        self.path = path
+        self.generation = generation  # the change sequence the client is known fresh at
+        self.epoch = 0
+        self._lock = threading.Lock()
+        self.client = _embedded_client(path)
+
+    @classmethod
+    def of(cls, path: Path, generation: int = 0) -> EmbeddedChroma:
+        key = os.path.realpath(path)
+        with cls._all_lock:
+            if key not in cls._all:
+                cls._all[key] = cls(path, generation)
+            return cls._all[key]
+
+    @classmethod
+    def known(cls, path: Path) -> EmbeddedChroma | None:
+        with cls._all_lock:
+            return cls._all.get(os.path.realpath(path))
+
+    def catch_up(self, generation: int, foreign: bool) -> None:
+        """The library is at ``generation``, last written by another process when ``foreign``."""
+        with self._lock:
+            if generation <= self.generation:
+                return
+            self.generation = generation
+            if foreign:
+                self._reopen()
+
+    def reopen(self) -> None:
+        with self._lock:
+            self._reopen()
+
+    def _reopen(self) -> None:
+        import chromadb
+
+        # a new client gets a new system (Chroma shares one per folder); the old one stays usable
+        # by whatever call is running on it and goes when its last collection does
+        chromadb.api.client.SharedSystemClient.clear_system_cache()
+        self.client = _embedded_client(self.path)
+        self.epoch += 1
 
 
 def _embedded_client(path: Path) -> Any:

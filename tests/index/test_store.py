@@ -13,7 +13,7 @@ import pytest
 from index.embed import E5SmallEmbedder
 from index.hybrid import HybridRetriever
 from index.indexer import Index
-from index.store import COLLECTION, SEARCH_BEAM, ChromaStore, EmbedderMismatchError, ForeignCollectionError
+from index.store import COLLECTION, SEARCH_BEAM, ChromaStore, EmbedderMismatchError, ForeignCollectionError, _server_client
 from ingest.errors import SettingsError
 from tests.servers import free_port, running
 
@@ -66,7 +66,9 @@ def test_a_second_library_on_a_shared_server_never_deletes_the_first_one_s_vecto
     first = Index(tmp_path / "a", e5_embedder, chroma_url=chroma_server)
     second = Index(tmp_path / "b", e5_embedder, chroma_url=chroma_server)
     try:
-        first.reindex(adopt=True)  # the module's server holds another test's collection: take it over
+        server = _server_client(chroma_server)
+        for collection in server.list_collections():  # other tests' libraries
+            server.delete_collection(collection.name)
         first.update(DOCS[:1])
         held = first.vectors.ids()
         assert held and len(held) == first.docstore.chunk_count()
@@ -97,8 +99,8 @@ def test_store_records_its_embedder_and_refuses_another(tmp_path: Path) -> None:
 
     with pytest.raises(EmbedderMismatchError, match="zhiku reindex"):
         ChromaStore("bge-small-zh", 512, path=tmp_path / "chroma")
-    rebuilt = ChromaStore("bge-small-zh", 512, path=tmp_path / "chroma", rebuild=True)
-    assert rebuilt.count() == 0
+    rebuilt = ChromaStore("bge-small-zh", 512, path=tmp_path / "chroma", name="zhiku_chunks-rebuilt")
+    assert rebuilt.count() == 0  # a re-index builds beside the old collection
 
 
 def test_bad_server_url_is_a_settings_error(tmp_path: Path) -> None:
@@ -107,22 +109,27 @@ def test_bad_server_url_is_a_settings_error(tmp_path: Path) -> None:
 
 
 def test_a_reader_follows_a_rebuilt_collection(tmp_path: Path) -> None:
-    """`zhiku reindex` (or the app's 重建索引) drops and recreates the collection while a reader
-    holds the old handle: the reader's next query opens the new collection instead of failing."""
+    """A re-index (``zhiku reindex``, the app's 重建索引) builds a new collection, puts it in use
+    and deletes the old one while a reader holds it: the reader's next call follows to the
+    collection in use instead of failing, and never re-creates the deleted one empty."""
     rng = np.random.default_rng(0)
     vectors = rng.normal(size=(3, 8)).astype(np.float32)
-    reader = ChromaStore("test", 8, path=tmp_path)
+    in_use = ["zhiku_chunks"]
+    reader = ChromaStore("test", 8, path=tmp_path, resolve_name=lambda: in_use[0])
     reader.upsert(["a", "b", "c"], vectors, [{"doc_id": "d", "kind": "text"}] * 3)
-    writer = ChromaStore("test", 8, path=tmp_path, rebuild=True)
+    writer = ChromaStore("test", 8, path=tmp_path, name="zhiku_chunks-1")
     writer.upsert(["x"], vectors[:1], [{"doc_id": "e", "kind": "text"}])
-    hits = reader.query(vectors[0], 3)
-    assert [h.chunk_id for h in hits] == ["x"]
-    ChromaStore("test", 8, path=tmp_path, rebuild=True)  # again: now the stale handle writes
-    reader.upsert(["y"], vectors[1:2], [{"doc_id": "f", "kind": "text"}])
-    assert reader.count() == 1 and reader.ids() == {"y"}
-    ChromaStore("test", 8, path=tmp_path, rebuild=True).upsert(["z"], vectors[2:], [{"doc_id": "g", "kind": "text"}])
-    reader.delete_docs({"g"})
-    assert reader.count() == 0
+    in_use[0] = writer.name
+    writer.drop("zhiku_chunks")
+    assert [h.chunk_id for h in reader.query(vectors[0], 3)] == ["x"]
+    assert reader.name == "zhiku_chunks-1"
+    newer = ChromaStore("test", 8, path=tmp_path, name="zhiku_chunks-2")
+    in_use[0] = newer.name
+    writer.drop()
+    reader.upsert(["y"], vectors[1:2], [{"doc_id": "f", "kind": "text"}])  # the stale handle writes
+    assert reader.count() == 1 and reader.ids() == {"y"} and newer.ids() == {"y"}
+    names = {c.name for c in reader._client.list_collections()}
+    assert names == {"zhiku_chunks-2"}
 
 
 def test_the_search_beam_is_wide_on_new_and_old_collections(tmp_path: Path) -> None:

@@ -296,7 +296,8 @@ class Index:
         path = Path(os.path.realpath(path))
         source = str(path)
         if doc_id in seen:
-            report.duplicates.append((path, str(seen[doc_id])))
+            if seen[doc_id] != path:  # the same file given twice (by two paths) is no duplicate of itself
+                report.duplicates.append((path, str(seen[doc_id])))
             return None
         seen[doc_id] = path
         existing = self.docstore.document(doc_id)
@@ -467,6 +468,20 @@ class Index:
                     )
                 removed, added = len(stray_ids), len(missing_chunks)
         return RepairReport(len(unfinished), removed, added, lexical_rebuilt)
+
+    def check(self) -> list[str]:
+        """Where the stores disagree: [] when every document is complete and the docstore, the
+        vectors and the lexical index hold exactly the same chunks."""
+        problems: list[str] = []
+        unfinished = [d.doc_id for d in self.docstore.documents(status=None) if d.status != "complete"]
+        if unfinished:
+            problems.append(f"{len(unfinished)} 个文档未完成 (documents not complete): {', '.join(unfinished[:5])}")
+        wanted = {c.chunk_id for c in self.docstore.iter_chunks()}
+        for name, held in (("vectors", self.vectors.ids()), ("lexical", self.lexical.chunk_ids())):
+            missing, stray = wanted - held, held - wanted
+            if missing or stray:
+                problems.append(f"{name}: 缺少 {len(missing)} 个片段、多出 {len(stray)} 个 (missing {len(missing)}, stray {len(stray)})")
+        return problems
 
     def vectors_exist(self) -> bool:
         return self.chroma_url is not None or (self.home / "chroma").exists()

@@ -480,7 +480,9 @@ class Index:
         for name, held in (("vectors", self.vectors.ids()), ("lexical", self.lexical.chunk_ids())):
             missing, stray = wanted - held, held - wanted
             if missing or stray:
-                problems.append(f"{name}: 缺少 {len(missing)} 个片段、多出 {len(stray)} 个 (missing {len(missing)}, stray {len(stray)})")
+                problems.append(
+                    f"{name}: 缺少 {len(missing)} 个片段、多出 {len(stray)} 个 (missing {len(missing)}, stray {len(stray)})"
+                )
         return problems
 
     def vectors_exist(self) -> bool:

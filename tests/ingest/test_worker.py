@@ -56,7 +56,7 @@ def test_a_hung_parse_is_stopped_at_its_time_limit_and_the_next_file_parses(
 ) -> None:
     hung = _hang(worker, files[0])
     started = time.monotonic()
-    with pytest.raises(ParseLimitError, match="解析超时.*parse_timeout_s"):
+    with pytest.raises(ParseLimitError, match=r"解析超时.*parse_timeout_s"):
         worker.parse(files[1], Chunker())
     assert 3 <= time.monotonic() - started < 10
     assert worker.pid is None and not Path(f"/proc/{hung}").exists()  # killed and reaped

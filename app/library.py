@@ -127,6 +127,20 @@ def check_upload(name: str, size: int, max_bytes: int) -> None:
 ABANDONED_AFTER_S = 3600  # an upload folder this old with no document read from it was abandoned
 
 
+def sweep(parent: Path, keep: Callable[[Path], bool] = lambda folder: False) -> int:
+    """Remove the folders under ``parent`` older than ``ABANDONED_AFTER_S`` (a younger one may be
+    another instance's upload in progress) unless ``keep``; returns how many were removed."""
+    if not parent.is_dir():
+        return 0
+    removed = 0
+    for folder in parent.iterdir():
+        if not folder.is_dir() or time.time() - folder.stat().st_mtime < ABANDONED_AFTER_S or keep(folder):
+            continue
+        shutil.rmtree(folder, ignore_errors=True)
+        removed += 1
+    return removed
+
+
 class Library:
     """Upload, list, remove and re-index, safe to call from several threads.
 
@@ -151,18 +165,8 @@ class Library:
         """Remove the upload folders no document was read from (a server killed mid-upload left
         them); a folder younger than ``ABANDONED_AFTER_S`` may be another instance's upload in
         progress and stays. Returns how many were removed."""
-        if not self.uploads.is_dir():
-            return 0
         known = {os.path.realpath(d.source) for d in self._index.docstore.documents(status=None)}
-        removed = 0
-        for folder in self.uploads.iterdir():
-            if not folder.is_dir() or time.time() - folder.stat().st_mtime < ABANDONED_AFTER_S:
-                continue
-            if any(os.path.realpath(f) in known for f in folder.iterdir()):
-                continue
-            shutil.rmtree(folder, ignore_errors=True)
-            removed += 1
-        return removed
+        return sweep(self.uploads, keep=lambda folder: any(os.path.realpath(f) in known for f in folder.iterdir()))
 
     def documents(self) -> list[DocumentRow]:
         return [DocumentRow.of(d, self.uploads) for d in self._reader.documents()]

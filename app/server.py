@@ -23,6 +23,7 @@ without them it refuses to start. A token set while on loopback is required as w
 from __future__ import annotations
 
 import asyncio
+import os
 import secrets
 import tempfile
 from collections.abc import Sequence
@@ -38,7 +39,7 @@ from pydantic import BaseModel, Field
 
 from app.api import Assistant
 from app.jobs import JobCancelledError, QueueFullError, UnknownJobError
-from app.library import Library, UnknownDocumentError, UploadOutcome, too_large
+from app.library import Library, UnknownDocumentError, UploadOutcome, sweep, too_large
 from app.service import ApiError, Service
 from app.services import make_chunker, open_index
 from app.settings import Settings
@@ -271,6 +272,11 @@ def build_app(settings: Settings, assistant: Assistant | None = None) -> tuple[F
 def serve(settings: Settings, corpus: Path | None = None) -> None:
     """Index ``corpus`` when the library is empty, then serve until interrupted."""
     check_access(settings)
+    # the browser's uploads are spooled under the library's home, not the system's temp folder,
+    # and what a killed server left there is swept (the UI deletes each file once it is indexed)
+    spool = settings.home / "tmp" / "gradio"
+    os.environ["GRADIO_TEMP_DIR"] = str(spool.resolve())
+    sweep(spool)
     if corpus is not None:
         ensure_corpus(settings, corpus)
     app, service = build_app(settings)

@@ -304,7 +304,13 @@ def build_ui(service: Service) -> gr.Blocks:
             received = [Path(f) for f in files if _is_upload(Path(f))]
             if len(received) != len(files):
                 raise gr.Error("只能导入上传的文件 (only uploaded files can be ingested)")
-            outcomes = service.library.add([(f.name, f) for f in received], on_file=step)
+            try:
+                outcomes = service.library.add([(f.name, f) for f in received], on_file=step)
+            finally:
+                for spooled in received:  # the library keeps its own copy: Gradio's goes now
+                    spooled.unlink(missing_ok=True)
+                    with contextlib.suppress(OSError):
+                        spooled.parent.rmdir()
             lines = [("✓ " if o.ok else "✗ ") + f"**{html.escape(o.name)}**：{html.escape(o.message)}"
                      + ("".join(f"\n  - ⚠ {html.escape(w)}" for w in o.warnings)) for o in outcomes]
             return ("\n".join(f"- {line}" for line in lines), None, *refreshed())

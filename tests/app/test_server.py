@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import shutil
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
@@ -380,3 +381,36 @@ def test_upload_folders_a_killed_server_left_are_swept_at_start(tmp_path: Path) 
     finally:
         library.close()
         index.close()
+
+
+def test_the_browser_s_spooled_upload_goes_once_indexed_and_a_killed_server_s_is_swept(
+    served: tuple[TestClient, Settings], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import os
+
+    from app.library import ABANDONED_AFTER_S, sweep
+    from app.service import Service
+    from app.ui import build_ui
+
+    _, settings = served
+    spool = tmp_path / "gradio"
+    monkeypatch.setenv("GRADIO_TEMP_DIR", str(spool))
+    spooled = spool / "3f2a9c" / "宿舍管理规定.md"
+    spooled.parent.mkdir(parents=True)
+    spooled.write_text("# 宿舍管理规定\n\n第一条 学生宿舍晚上十一点熄灯。\n", encoding="utf-8")
+    service = Service(settings)
+    try:
+        ingest = next(f for f in build_ui(service).fns.values() if f.name == "ingest")
+        report = ingest.fn([str(spooled)])[0]
+        assert "宿舍管理规定" in report and "✓" in report
+        assert not spooled.exists() and not spooled.parent.exists()
+        assert any(row.title == "宿舍管理规定" for row in service.library.documents())
+    finally:
+        service.close()
+
+    old, young = spool / "old", spool / "young"
+    for folder in (old, young):
+        folder.mkdir()
+        (folder / "x.pdf").write_bytes(b"%PDF")
+    os.utime(old, (time.time() - ABANDONED_AFTER_S - 60,) * 2)
+    assert sweep(spool) == 1 and not old.exists() and young.exists()

@@ -178,8 +178,8 @@ def test_a_hung_upload_and_fifty_queued_writes_never_stop_answering(server: tupl
             assert status == 200 and "<html" in str(page).lower()
             assert max(health_s, ask_s, page_s) < 2.0, (health_s, ask_s, page_s)
 
-            status, cancelled, _ = _request(f"{url}/api/jobs/{hung_id}", "DELETE")
-            assert status == 200
+            status, cancelling, _ = _request(f"{url}/api/jobs/{hung_id}", "DELETE")
+            assert status == 200 and cancelling["id"] == hung_id
             results = [future.result(timeout=600) for future in waiting]
         assert all(status == 200 for status, _, _ in results), [r for r in results if r[0] != 200][:2]
         _, hung_job, _ = _request(f"{url}/api/jobs/{hung_id}")

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, replace
 from enum import Enum
 from typing import Any, Protocol
 
-from index.docstore import DocStore
+from index.contracts import DocumentStore
 from index.indexer import Index
 from index.lexical import LexicalHit
 from index.store import VectorHit
@@ -278,7 +278,7 @@ class HybridRetriever:
 class _Passages:
     """Turns ranked chunk hits into passages, reading documents from the docstore once each."""
 
-    def __init__(self, store: DocStore, section_chars: int) -> None:
+    def __init__(self, store: DocumentStore, section_chars: int) -> None:
         self.store = store
         self.section_chars = section_chars
         self.texts: dict[str, str] = {}

@@ -31,10 +31,11 @@ from typing import Any, Concatenate, Literal, ParamSpec, TypeVar
 
 import numpy as np
 
-from index.docstore import PROCESS, DocStore, StoredDocument, same_file
+from index.contracts import DocumentStore, LexicalStore, LexicalStoreFactory, VectorStore, VectorStoreFactory
+from index.docstore import DocStore, StoredDocument, same_file
 from index.embed import Embedder
 from index.lexical import LexicalIndex
-from index.store import COLLECTION, ChromaStore, EmbeddedChroma, ForeignCollectionError, StoreUnavailableError
+from index.store import COLLECTION, ForeignCollectionError, StoreUnavailableError, chroma_collections
 from index.tokenize import ChineseTokenizer
 from ingest.chunk import Chunker
 from ingest.errors import ZhikuError
@@ -126,18 +127,30 @@ class Index:
         chroma_url: str | None = None,
         tokenizer: ChineseTokenizer | None = None,
         parser: ParseWorker | None = None,
+        docstore: DocumentStore | None = None,
+        vector_store: VectorStoreFactory | None = None,
+        lexical_store: LexicalStoreFactory | None = None,
     ) -> None:
-        """``parser`` parses files in a bounded worker process (``ParseWorker.shared()`` by default)."""
+        """The stores default to the embedded ones (see ``index.contracts``): SQLite under
+        ``home``, Chroma under ``home`` (or the server at ``chroma_url``), the lexical index saved
+        under ``home``. ``parser`` parses files in a bounded worker process
+        (``ParseWorker.shared()`` by default)."""
         self.home = home
-        self.parser = parser or ParseWorker.shared()
-        self._stop = threading.Event()
         self.embedder = embedder
         self.chroma_url = chroma_url
         self.tokenizer = tokenizer or ChineseTokenizer()
-        self.docstore = DocStore(home / "docstore.sqlite3")
-        self._lexical: LexicalIndex | None = None
+        self.parser = parser or ParseWorker.shared()
+        self.docstore: DocumentStore = docstore or DocStore(home / "docstore.sqlite3")
+        location = {"url": chroma_url} if chroma_url else {"path": home / "chroma"}
+        self._vector_store = vector_store or chroma_collections(embedder.name, embedder.dim, **location)
+        tokenizer_ = self.tokenizer
+        self._lexical_store: LexicalStoreFactory = lexical_store or (
+            lambda path, fresh: LexicalIndex(tokenizer_, path) if fresh else LexicalIndex.open(path, tokenizer_)
+        )
+        self._stop = threading.Event()
+        self._lexical: LexicalStore | None = None
         self._lexical_mtime: float | None = None
-        self._vectors: ChromaStore | None = None
+        self._vectors: VectorStore | None = None
         self._generation: int | None = None
         self._lock_depth = 0
         self._lock_file: Any = None
@@ -176,11 +189,11 @@ class Index:
         return self.home / "lexical.npz"
 
     @property
-    def lexical(self) -> LexicalIndex:
+    def lexical(self) -> LexicalStore:
         """The lexical index, reloaded when another process saved a newer file."""
         mtime = self.lexical_path.stat().st_mtime if self.lexical_path.exists() else None
         if self._lexical is None or mtime != self._lexical_mtime:
-            self._lexical = LexicalIndex.open(self.lexical_path, self.tokenizer)
+            self._lexical = self._lexical_store(self.lexical_path, False)
             self._lexical_mtime = mtime
         return self._lexical
 
@@ -190,21 +203,20 @@ class Index:
         self._lexical_mtime = self.lexical_path.stat().st_mtime
 
     @property
-    def vectors(self) -> ChromaStore:
+    def vectors(self) -> VectorStore:
         if self._vectors is None:
             self._vectors = self._open_vectors()
         return self._vectors
 
-    def _open_vectors(self, name: str | None = None, *, adopt: bool = False) -> ChromaStore:
+    def _open_vectors(self, name: str | None = None, *, adopt: bool = False) -> VectorStore:
         """The collection in use (or ``name``), recording this library as its owner. A collection
         on a shared Chroma server that another library owns is refused (repair would delete its
         vectors as strays) unless ``adopt``; the embedded one lives in this library's own folder."""
         state = self.docstore.state()
-        location = {"url": self.chroma_url} if self.chroma_url else {"path": self.home / "chroma"}
-        return ChromaStore(
-            self.embedder.name, self.embedder.dim, name=name or state.collection, owner=self.docstore.library_id(),
-            adopt=adopt or not self.chroma_url, owned=bool(self.docstore.documents(status=None)),
-            generation=state.generation, resolve_name=lambda: self.docstore.state().collection, **location,
+        return self._vector_store(
+            name or state.collection, owner=self.docstore.library_id(), adopt=adopt or not self.chroma_url,
+            owned=bool(self.docstore.documents(status=None)), state=state,
+            resolve_name=lambda: self.docstore.state().collection,
         )
 
     def refresh(self) -> None:
@@ -215,12 +227,8 @@ class Index:
         if state.generation == self._generation:
             return
         self._generation = state.generation
-        if not self.chroma_url:
-            embedded = EmbeddedChroma.known(self.home / "chroma")
-            if embedded is not None:
-                embedded.catch_up(state.generation, foreign=state.writer != PROCESS)
         if self._vectors is not None:
-            self._vectors.use(state.collection)
+            self._vectors.follow(state)
 
     # ------------------------------------------------------------------ reads
 
@@ -442,7 +450,7 @@ class Index:
                 (c.chunk_id, c.doc_id, c.kind, c.context) for c in self.docstore.iter_chunks() if c.doc_id in missing
             )
             if lexical.doc_ids() != complete or len(lexical) != self.docstore.chunk_count():
-                lexical = LexicalIndex(self.tokenizer, self.lexical_path)
+                lexical = self._lexical_store(self.lexical_path, True)
                 lexical.add_many((c.chunk_id, c.doc_id, c.kind, c.context) for c in self.docstore.iter_chunks())
                 self._lexical = lexical
             self._save_lexical()
@@ -509,7 +517,7 @@ class Index:
             except ForeignCollectionError:
                 fresh.drop()
                 raise
-        lexical = LexicalIndex(self.tokenizer, self.lexical_path)
+        lexical = self._lexical_store(self.lexical_path, True)
         report = UpdateReport()
         try:
             chunks = list(self.docstore.iter_chunks())

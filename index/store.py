@@ -16,13 +16,16 @@ import threading
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, ClassVar, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 from urllib.parse import urlparse
 
 import numpy as np
 
-from index.docstore import DEFAULT_COLLECTION
+from index.docstore import DEFAULT_COLLECTION, PROCESS, LibraryState
 from ingest.errors import SettingsError, ZhikuError
+
+if TYPE_CHECKING:
+    from index.contracts import VectorStoreFactory
 
 COLLECTION = DEFAULT_COLLECTION  # the first collection's name; a re-index builds a new one beside it
 # How many candidates Chroma's HNSW graph keeps while it searches. Sentence embeddings crowd into a
@@ -75,7 +78,7 @@ class ChromaStore:
         owner: str | None = None,
         adopt: bool = False,
         owned: bool = True,
-        generation: int = 0,
+        state: LibraryState | None = None,
         resolve_name: Callable[[], str] | None = None,
     ) -> None:
         """Open (or create) the collection ``name``.
@@ -85,7 +88,7 @@ class ChromaStore:
         collection from before owners were recorded is taken over when that cannot delete
         another library's vectors: it is empty, or ``owned`` (this library has documents).
 
-        ``generation`` is the library's change sequence as of opening (see ``follow``);
+        ``state`` is the library's change sequence as of opening (see ``follow``);
         ``resolve_name`` says which collection is in use now, when the one open was deleted (a
         re-index in another process swapped in its new one).
         """
@@ -96,7 +99,9 @@ class ChromaStore:
         self.owner = owner
         self.name = name
         self.location = url or str(path)
-        self._embedded = EmbeddedChroma.of(path, generation) if path is not None else None
+        self._embedded = EmbeddedChroma.of(path, state.generation if state else 0) if path is not None else None
+        if self._embedded is not None and state is not None:
+            self._embedded.catch_up(state.generation, foreign=state.writer != PROCESS)
         self._server = _server_client(url) if url else None
         self._resolve_name = resolve_name or (lambda: self.name)
         if owner is not None and not adopt:
@@ -181,6 +186,13 @@ class ChromaStore:
                 self._client.delete_collection(collection.name)
                 dropped += 1
         return dropped
+
+    def follow(self, state: LibraryState) -> None:
+        """The library moved on to ``state``: open an embedded folder afresh when another process
+        wrote to it, and switch to the collection in use."""
+        if self._embedded is not None:
+            self._embedded.catch_up(state.generation, foreign=state.writer != PROCESS)
+        self.use(state.collection)
 
     def use(self, name: str) -> None:
         """Switch to the collection ``name`` (another process's re-index put it in use)."""
@@ -281,6 +293,20 @@ def _widen_search(collection: Any) -> None:
         return
     with contextlib.suppress(Exception):
         collection.modify(configuration={"hnsw": {"ef_search": SEARCH_BEAM}})
+
+
+def chroma_collections(
+    embedder_name: str, dim: int, *, path: Path | None = None, url: str | None = None
+) -> VectorStoreFactory:
+    """The ``VectorStoreFactory`` (``index.contracts``) of Chroma collections at ``path`` or ``url``."""
+
+    def open_collection(
+        name: str, *, owner: str, adopt: bool, owned: bool, state: LibraryState, resolve_name: Callable[[], str]
+    ) -> ChromaStore:
+        return ChromaStore(embedder_name, dim, path=path, url=url, name=name, owner=owner, adopt=adopt, owned=owned,
+                           state=state, resolve_name=resolve_name)
+
+    return open_collection
 
 
 class EmbeddedChroma:

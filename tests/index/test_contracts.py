@@ -20,6 +20,8 @@ from index.tokenize import ChineseTokenizer
 from ingest.chunk import Chunker
 from ingest.pipeline import ingest_file
 
+RULES = "实习管理规定\n\n第一条 学生实习须签订三方协议。\n第二条 实习单位应购买实习责任保险。\n"
+
 
 class ExactVectorStore:
     """Collections of vectors in memory, searched exactly: the contract and nothing else."""
@@ -125,7 +127,7 @@ def test_lexical_and_document_store_contracts(tmp_path: Path) -> None:
     lexical: LexicalStore = LexicalIndex(ChineseTokenizer(), tmp_path / "lexical.npz")
     documents: DocumentStore = DocStore(tmp_path / "docstore.sqlite3")
     source = tmp_path / "规定.txt"
-    source.write_text("实习管理规定\n\n第一条 学生实习须签订三方协议。\n第二条 实习单位应购买实习责任保险。\n", encoding="utf-8")
+    source.write_text(RULES, encoding="utf-8")
     result = ingest_file(source, Chunker())
     before = documents.state()
     documents.put_pending([(result.document, result.chunks)], "v")
@@ -152,7 +154,7 @@ def test_the_index_runs_on_an_injected_vector_store(tmp_path: Path, e5_embedder:
     index = Index(tmp_path / "home", e5_embedder, vector_store=exact_factory())
     try:
         source = tmp_path / "规定.txt"
-        source.write_text("实习管理规定\n\n第一条 学生实习须签订三方协议。\n第二条 实习单位应购买实习责任保险。\n", encoding="utf-8")
+        source.write_text(RULES, encoding="utf-8")
         assert not index.update([source]).failures
         assert isinstance(index.vectors, ExactVectorStore) and not (tmp_path / "home" / "chroma").exists()
         assert index.check() == []

@@ -5,6 +5,7 @@
     GET  /api/documents  the library
     POST /api/documents  multipart upload (field "files"), size- and type-checked; ?wait=false: 202 + job
     DELETE /api/documents/{doc_id}                                                  ?wait=false: 202 + job
+    POST /api/reindex    rebuild vectors and the lexical index                      ?wait=false: 202 + job
     GET  /api/jobs, GET /api/jobs/{id}, DELETE /api/jobs/{id}   the write queue; DELETE cancels a job
     GET  /api/health
 
@@ -203,6 +204,16 @@ def create_api(service: Service) -> FastAPI:
             return JSONResponse({"job": job.to_dict()}, status_code=202)
         row = await asyncio.wrap_future(job.future)
         return JSONResponse({"removed": row.to_dict(), "job": job.to_dict()})
+
+    @api.post("/api/reindex", dependencies=guarded)
+    async def reindex(wait: bool = True) -> JSONResponse:
+        """Rebuild the vectors and the lexical index (into a new collection, swapped in when
+        complete: asking goes on meanwhile). ``wait=false``: answer 202 with the job at once."""
+        job = service.library.submit_reindex()
+        if not wait:
+            return JSONResponse({"job": job.to_dict()}, status_code=202)
+        report = await asyncio.wrap_future(job.future)
+        return JSONResponse({"embedded": report.embedded, "job": job.to_dict()})
 
     @api.get("/api/jobs", dependencies=guarded)
     def jobs() -> list[dict[str, Any]]:

@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/load.py [--home .zhiku-bench/retrieval] [--clients 20] [--seconds 60]
                                    [--questions eval/dev.jsonl] [--url http://127.0.0.1:7860] [--token T] [--out load.json]
+                                   [--hostile-writes]
 
 Without ``--url`` it starts ``zhiku serve --host 127.0.0.1 --no-corpus`` on a free port with
 ``ZHIKU_HOME=--home`` (indexing corpus/ there first when the folder has no index), waits for
@@ -15,6 +16,12 @@ the wall clock. An error is a non-200 status, a connection error or timeout, or 
 lacks ``text`` or ``citations``. Prints requests, throughput, latency p50/p95/max of the good
 answers, refusals and errors (writes the same figures to ``--out`` as JSON); exits 1 when any
 request failed.
+
+``--hostile-writes`` loads the library's writer at the same time: one thread uploads the hostile
+files of ``bench/hostile.py`` (a page of 100 000 nested elements, a .docx of 4 million paragraphs,
+one unpacking to 1 GiB, a 2000-page blank PDF, a PDF of glyph codes) and asks for a re-index,
+round after round until the load ends; each write is listed with its outcome and time. Use it on
+a server started here or on a copy of a library: the re-index rewrites its vectors.
 """
 
 from __future__ import annotations
@@ -41,7 +48,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench import percentile  # noqa: E402
+from bench import hostile, percentile  # noqa: E402
 from eval.dataset import load_items  # noqa: E402
 
 MAX_CLIENTS = 64
@@ -193,6 +200,70 @@ def report(figures: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+# --- hostile writes beside the load ------------------------------------------------------------
+
+
+HOSTILE = {
+    "nested.html": hostile.nested_html,
+    "paragraphs.docx": hostile.docx_paragraph_bomb,
+    "text-node.docx": hostile.docx_text_bomb,
+    "blank.pdf": hostile.blank_pdf,
+    "glyphs.pdf": hostile.glyph_code_pdf,
+}
+
+
+def write(base: str, token: str | None, path: str, body: bytes = b"", content_type: str | None = None) -> dict[str, Any]:
+    """One write request that answers with a job (``?wait=false``); the JSON answer."""
+    headers = {"Accept": "application/json"}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    if content_type:
+        headers["Content-Type"] = content_type
+    request = urllib.request.Request(f"{base}{path}", data=body, headers=headers, method="POST")
+    try:
+        with OPENER.open(request, timeout=REQUEST_TIMEOUT) as response:
+            return dict(json.loads(response.read()))
+    except urllib.error.HTTPError as error:
+        return {"error": f"HTTP {error.code}: {error.read()[:200].decode('utf-8', 'replace')}"}
+
+
+def job_state(base: str, token: str | None, job_id: str) -> dict[str, Any]:
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    request = urllib.request.Request(f"{base}/api/jobs/{job_id}", headers=headers)
+    with OPENER.open(request, timeout=REQUEST_TIMEOUT) as response:
+        return dict(json.loads(response.read()))
+
+
+def hostile_writes(base: str, token: str | None, deadline: float, folder: Path) -> list[dict[str, Any]]:
+    """Upload each hostile file, then re-index, one write at a time, until ``deadline``."""
+    files = {name: make(folder / name).read_bytes() for name, make in HOSTILE.items()}
+    done: list[dict[str, Any]] = []
+    while time.monotonic() < deadline:
+        for name, data in [*files.items(), ("re-index", b"")]:
+            if time.monotonic() >= deadline:
+                break
+            started = time.monotonic()
+            if name == "re-index":
+                answer = write(base, token, "/api/reindex?wait=false")
+            else:
+                boundary = os.urandom(12).hex()
+                body = (f'--{boundary}\r\nContent-Disposition: form-data; name="files"; filename="{name}"\r\n'
+                        "Content-Type: application/octet-stream\r\n\r\n").encode() + data + f"\r\n--{boundary}--\r\n".encode()
+                answer = write(base, token, "/api/documents?wait=false", body, f"multipart/form-data; boundary={boundary}")
+            if "job" not in answer:
+                done.append({"write": name, "state": "refused", "seconds": round(time.monotonic() - started, 2),
+                             "message": answer.get("error", "")})
+                continue
+            job = answer["job"]
+            while job["state"] in ("queued", "running"):
+                time.sleep(0.5)
+                job = job_state(base, token, job["id"])
+            messages = [f.get("message", "") for f in job.get("files", [])] or [job.get("error") or ""]
+            done.append({"write": name, "state": job["state"], "seconds": round(time.monotonic() - started, 2),
+                         "message": "; ".join(messages)[:160]})
+    return done
+
+
 # --- the server under test -------------------------------------------------------------------
 
 
@@ -277,6 +348,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--token", default=os.environ.get("ZHIKU_API_TOKEN"), help="API token (default: $ZHIKU_API_TOKEN)")
     parser.add_argument("--port", type=int, help="port of the server started (default: a free one)")
     parser.add_argument("--out", help="also write the figures to this JSON file")
+    parser.add_argument("--hostile-writes", action="store_true",
+                        help="upload hostile files and re-index throughout the load (see above)")
     args = parser.parse_args(argv)
 
     if not 1 <= args.clients <= MAX_CLIENTS:
@@ -317,8 +390,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"warm-up answered in {1000 * warm.seconds:.0f} ms; {args.clients} clients for {args.seconds:g} s "
               f"over {len(questions)} questions ...", flush=True)
 
+        writes: list[dict[str, Any]] = []
+        writer = None
+        if args.hostile_writes:
+            scratch = Path(tempfile.mkdtemp(prefix="zhiku-hostile-"))
+            deadline = time.monotonic() + args.seconds
+            writer = threading.Thread(target=lambda: writes.extend(hostile_writes(base, args.token, deadline, scratch)),
+                                      name="hostile-writes", daemon=True)
+            writer.start()
         tally, wall = run_load(base, questions, args.clients, args.seconds, args.token)
+        if writer is not None:
+            writer.join(timeout=REQUEST_TIMEOUT * 5)
         figures = {"url": base, "questions": len(questions), **summarize(tally.outcomes, args.clients, args.seconds, wall)}
+        if args.hostile_writes:
+            figures["writes"] = writes
     except (RuntimeError, subprocess.CalledProcessError) as error:
         print(str(error), file=sys.stderr)
         return 1
@@ -332,6 +417,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             signal.signal(signal.SIGTERM, previous)
 
     print(report(figures))
+    for entry in figures.get("writes", []):
+        print(f"  write {entry['write']:<16} {entry['state']:<9} {entry['seconds']:>6.1f} s  {entry['message']}")
     if args.out:
         Path(args.out).write_text(json.dumps(figures, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     return 1 if figures["errors"] else 0

@@ -11,12 +11,12 @@ from pathlib import Path
 
 import pytest
 
+from bench import hostile
 from index.embed import E5SmallEmbedder
 from index.indexer import Index
 from ingest.load import collect_files
 from ingest.records import ParseLimits
 from ingest.worker import ParseWorker
-from tests import hostile
 
 pytestmark = pytest.mark.slow
 GOOD = "关于做好实习安全工作的通知\n\n各二级学院须在学生顶岗实习前完成安全教育，实习单位应为学生购买实习责任保险。\n"

@@ -34,7 +34,8 @@ from index.hybrid import Filters, ScoredChunk
 from index.indexer import Index, UpdateReport
 from ingest.errors import ZhikuError
 from ingest.load import collect_files, load_file
-from ingest.pipeline import IngestResult, ingest_file
+from ingest.pipeline import IngestResult
+from ingest.worker import ParseWorker
 
 
 @dataclass
@@ -222,12 +223,13 @@ def _export_chunks(args: argparse.Namespace, settings: Settings, out: TextIO, er
     files, bad, ignored = collect_files(Path(p) for p in args.paths)
     summary = IngestSummary(ignored=ignored)
     chunker = make_chunker(settings, args.max_chars)
+    parser = ParseWorker.shared(settings.parse_limits)  # bounded like an ingest into the index
     results: list[IngestResult] = []
     for path, reason in bad:
         summary.failures.append({"path": str(path), "error": reason or _format_error(path)})
     for path in _progress(files, err):
         try:
-            result = ingest_file(path, chunker)
+            result = parser.parse(path, chunker)
         except ZhikuError as error:
             summary.failures.append({"path": str(path), "error": str(error)})
             continue

@@ -26,6 +26,7 @@ from __future__ import annotations
 import asyncio
 import os
 import secrets
+import sqlite3
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
@@ -117,6 +118,12 @@ def create_api(service: Service) -> FastAPI:
     @api.exception_handler(StoreUnavailableError)
     async def store_unavailable(_: Request, error: StoreUnavailableError) -> JSONResponse:
         return JSONResponse({"error": str(error)}, status_code=503)
+
+    @api.exception_handler(sqlite3.OperationalError)
+    async def docstore_unavailable(_: Request, error: sqlite3.OperationalError) -> JSONResponse:
+        # a locked, full or vanished disk under the docstore: its writes roll back whole
+        message = f"资料库数据库暂时无法访问，请稍后再试 (the docstore cannot be used, retry later): {error}"
+        return JSONResponse({"error": message}, status_code=503, headers={"Retry-After": "10"})
 
     @api.exception_handler(ZhikuError)
     async def zhiku_error(_: Request, error: ZhikuError) -> JSONResponse:

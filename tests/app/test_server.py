@@ -414,3 +414,25 @@ def test_the_browser_s_spooled_upload_goes_once_indexed_and_a_killed_server_s_is
         (folder / "x.pdf").write_bytes(b"%PDF")
     os.utime(old, (time.time() - ABANDONED_AFTER_S - 60,) * 2)
     assert sweep(spool) == 1 and not old.exists() and young.exists()
+
+
+def test_a_docstore_that_cannot_be_written_is_a_503_and_nothing_is_half_done(copy_home: Path) -> None:
+    """Another process holds the docstore's write lock past the busy timeout (a stuck tool, a full
+    disk): a removal answers 503 with a Chinese message, the document stays listed and cited,
+    and the same removal works once the lock is gone."""
+    import sqlite3
+
+    settings = Settings(home=copy_home)
+    with _serving(settings) as client:
+        doc_id = client.get("/api/documents").json()[0]["doc_id"]
+        blocker = sqlite3.connect(copy_home / "docstore.sqlite3", isolation_level=None)
+        blocker.execute("BEGIN EXCLUSIVE")
+        try:
+            refused = client.delete(f"/api/documents/{doc_id}")
+        finally:
+            blocker.execute("ROLLBACK")
+            blocker.close()
+        assert refused.status_code == 503 and "暂时无法访问" in refused.json()["error"]
+        assert doc_id in {row["doc_id"] for row in client.get("/api/documents").json()}
+        assert client.delete(f"/api/documents/{doc_id}").status_code == 200
+        assert doc_id not in {row["doc_id"] for row in client.get("/api/documents").json()}

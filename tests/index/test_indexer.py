@@ -191,6 +191,13 @@ def test_sigkill_mid_ingest_is_repaired_and_completed(tmp_path: Path, e5_embedde
 
     index = Index(home, e5_embedder)
     complete_before = len(index.documents())
+    # before any repair, the pending batch's chunks are in the vectors and may be in BM25, yet
+    # no search cites them: only complete documents are passages
+    from index.hybrid import HybridRetriever
+
+    complete = {d.doc_id for d in index.documents()}
+    hits = HybridRetriever(index).retrieve("职业教育 学校 企业 实习", 40)
+    assert hits and {hit.chunk.doc_id for hit in hits} <= complete
     repaired = index.repair()
     assert repaired.dropped_docs >= 1
     assert_consistent(index)

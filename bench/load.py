@@ -258,8 +258,10 @@ def hostile_writes(base: str, token: str | None, deadline: float, folder: Path) 
             while job["state"] in ("queued", "running"):
                 time.sleep(0.5)
                 job = job_state(base, token, job["id"])
-            messages = [f.get("message", "") for f in job.get("files", [])] or [job.get("error") or ""]
-            done.append({"write": name, "state": job["state"], "seconds": round(time.monotonic() - started, 2),
+            files = job.get("files", [])
+            messages = [f.get("message", "") for f in files] or [job.get("error") or ""]
+            state = "/".join(f.get("outcome", "") for f in files) or job["state"]  # a file's own outcome
+            done.append({"write": name, "state": state, "seconds": round(time.monotonic() - started, 2),
                          "message": "; ".join(messages)[:160]})
     return done
 

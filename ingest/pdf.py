@@ -215,6 +215,83 @@ def meaningful_title(value: object) -> str | None:
     return title
 
 
+@dataclass(frozen=True)
+class CoverLine:
+    """A line of text on a cover page: its text, its (dominant) font size and position."""
+
+    text: str
+    size: float
+    top: float
+    x0: float = 0.0
+
+
+_CJK_GAP = re.compile(r"(?<=[\u4e00-\u9fff\u3000-\u303f\uff00-\uffef\d])\s+(?=[\u4e00-\u9fff\u3000-\u303f\uff00-\uffef])"
+                      r"|(?<=[\u4e00-\u9fff\u3000-\u303f\uff00-\uffef])\s+(?=[\u4e00-\u9fff\u3000-\u303f\uff00-\uffef\d])")
+_WORD = re.compile(r"[\u4e00-\u9fffA-Za-z]")
+
+
+def visual_lines(lines: Sequence[CoverLine]) -> list[CoverLine]:
+    """Pieces set on one visual line (tops within half their size: a year set apart from the
+    words after it, 「2023」 beside 「届毕业生就业质量年度报告」) joined left to right."""
+    merged: list[list[CoverLine]] = []
+    for line in sorted(lines, key=lambda item: item.top):
+        if merged and abs(line.top - merged[-1][0].top) < 0.5 * min(line.size, merged[-1][0].size):
+            merged[-1].append(line)
+        else:
+            merged.append([line])
+    out = []
+    for group in merged:
+        group.sort(key=lambda item: item.x0)
+        text = " ".join(item.text.strip() for item in group)
+        out.append(CoverLine(text, max(item.size for item in group), group[0].top, group[0].x0))
+    return out
+
+
+def cover_title(lines: Sequence[CoverLine]) -> str | None:
+    """The title a cover page shows: its largest text, joined across lines.
+
+    The first line set in the page's largest size, with the lines right under it in that size
+    (a title broken over lines). A genre word alone (「总结报告」, under six characters) names no
+    document: the lines right above it, set no smaller than the page's body text, are read with
+    it. None when the largest text is no title (a sentence, a number, too long).
+    """
+    rows = [line for line in visual_lines(lines) if len(_WORD.findall(line.text)) >= 2]
+    if not rows:
+        return None
+    largest = max(line.size for line in rows)
+    weights: dict[float, int] = {}
+    for line in rows:
+        weights[line.size] = weights.get(line.size, 0) + len(line.text)
+    body = max(weights, key=weights.__getitem__)
+    first = next(i for i, line in enumerate(rows) if line.size >= 0.9 * largest)
+    last = first
+    while last + 1 < len(rows) and rows[last + 1].size >= 0.9 * largest and rows[last + 1].top - rows[last].top <= 2.2 * largest:
+        last += 1
+    while (
+        len(_WORD.findall("".join(line.text for line in rows[first : last + 1]))) < 6
+        and first > 0
+        and rows[first - 1].size >= body
+        and rows[first].top - rows[first - 1].top <= 2.2 * largest
+    ):
+        first -= 1
+    title = _CJK_GAP.sub("", "".join(_join_piece(line.text) for line in rows[first : last + 1])).strip()
+    if len(_WORD.findall(title)) < 4 or len(title) > 100 or title.endswith(("。", "：", ":")):
+        return None
+    return title
+
+
+def _join_piece(text: str) -> str:
+    return _SPACES.sub(" ", text).strip()
+
+
+def complete_title(title: str, stem: str) -> str:
+    """A cover title the file name holds together with more (the school a cover shows only as a
+    logo: 「2023届毕业生就业质量年度报告」 in 「西安职业技术学院2023届毕业生就业质量年度报告.pdf」) is
+    the file name's; otherwise the cover's."""
+    name = _CJK_GAP.sub("", _SPACES.sub(" ", stem)).strip()
+    return name if title in name and len(name) > len(title) and not _JUNK_TITLE.search(name) else title
+
+
 # --------------------------------------------------------------------------------------
 # Page reading (I/O edge)
 # --------------------------------------------------------------------------------------
@@ -266,6 +343,29 @@ def stray_blanks(chars: Sequence[dict[str, Any]]) -> set[int]:
                 stray.add(i)
                 break
     return stray
+
+
+def _cover_title(pages: Sequence[PdfPage], path: Path) -> str | None:
+    """The title on the first page with words (a cover of images only is skipped), if any."""
+    for page in pages[:2]:
+        lines = [
+            CoverLine(line["text"], _dominant_size(line["chars"]), line["top"], line["x0"])
+            for line in page.extract_text_lines(return_chars=True, **TEXT_SETTINGS)
+            if line["text"].strip() and not is_page_number(line["text"]) and not is_watermark(line["text"])
+        ]
+        if any(len(_WORD.findall(line.text)) >= 2 for line in lines):
+            title = cover_title(lines)
+            return complete_title(title, path.stem) if title else None
+    return None
+
+
+def _dominant_size(chars: Sequence[dict[str, Any]]) -> float:
+    sizes: dict[float, int] = {}
+    for char in chars:
+        if not char["text"].isspace():
+            size = round(float(char["size"]), 1)
+            sizes[size] = sizes.get(size, 0) + 1
+    return max(sizes, key=sizes.__getitem__) if sizes else 0.0
 
 
 def _read_page(page: PdfPage) -> _PageContent:
@@ -354,7 +454,7 @@ def load_pdf(path: Path, max_pages: int = ParseLimits.max_pages) -> LoadedFile:
     warnings: list[str] = []
     try:
         with pdfplumber.open(path) as pdf:
-            title = meaningful_title((pdf.metadata or {}).get("Title"))
+            title = meaningful_title((pdf.metadata or {}).get("Title")) or _cover_title(pdf.pages, path)
             if len(pdf.pages) > max_pages:
                 raise _TooManyPages(len(pdf.pages))
             contents: list[_PageContent] = []

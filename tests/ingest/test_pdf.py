@@ -348,3 +348,72 @@ def test_text_of_font_glyph_codes_is_unreadable_and_a_stray_code_is_not() -> Non
     stray = Block(kind="text", text="学院2023年就业率为95.2%，毕业生共4567人，其中升学715人(cid:3)。", page=1)
     table = Block(kind="table", rows=(("专业", "人数"), ("电子商务", "250")), page=1)
     assert glyph_code_share([stray, table]) < GLYPH_CODE_SHARE
+
+
+def test_a_cover_s_largest_text_is_its_title_joined_across_lines() -> None:
+    from ingest.pdf import CoverLine, cover_title
+
+    cover = [
+        CoverLine("某某职业学院", 16, 90),
+        CoverLine("关于印发学生顶岗实习", 22, 160),
+        CoverLine("管理办法的通知", 22, 190),
+        CoverLine("各二级学院：为规范学生实习管理，现将办法印发给你们。", 12, 260),
+        CoverLine("第 1 页", 9, 800),
+    ]
+    assert cover_title(cover) == "关于印发学生顶岗实习管理办法的通知"
+    # a year set apart on the title's line is read left to right with it, spaces between CJK dropped
+    year = [CoverLine("届毕业生就业质量年度报告", 28, 308, 200), CoverLine("2023", 28, 311, 120),
+            CoverLine("REPORT OF EMPLOYMENT QUALITY", 18, 353, 120)]
+    assert cover_title(year) == "2023届毕业生就业质量年度报告"
+
+
+def test_a_genre_word_alone_is_read_with_the_lines_above_it() -> None:
+    from ingest.pdf import CoverLine, cover_title
+
+    cover = [
+        CoverLine("附件2", 12, 80),
+        CoverLine("产教融合育人模式的探索与实践", 14, 140),
+        CoverLine("总结报告", 22, 176),
+        CoverLine("一、成果简介", 14, 250),
+        CoverLine("本成果历经五年实践，形成了校企协同育人的完整体系，成效显著。", 14, 280),
+        CoverLine("本成果历经五年实践，形成了校企协同育人的完整体系，成效显著。", 14, 310),
+    ]
+    assert cover_title(cover) == "产教融合育人模式的探索与实践总结报告"
+    sentence = [CoverLine("本办法自发布之日起施行。", 20, 100), CoverLine("正文", 12, 200)]
+    assert cover_title(sentence) is None  # a sentence is no title
+
+
+def test_a_file_name_holding_the_cover_title_and_more_completes_it() -> None:
+    from ingest.pdf import complete_title
+
+    assert complete_title("2023届毕业生就业质量年度报告", "某某学院2023届毕业生就业质量年度报告") == "某某学院2023届毕业生就业质量年度报告"
+    assert complete_title("学生实习管理办法", "附件1") == "学生实习管理办法"
+    assert complete_title("学生实习管理办法", "学生实习管理办法") == "学生实习管理办法"
+
+
+SHARED_PDFS = ROOT.parent / "shared" / "corpus_extra"
+
+
+@pytest.mark.parametrize(
+    ("relative", "title"),
+    [
+        ("reports/西安职业技术学院2023届毕业生就业质量年度报告.pdf", "西安职业技术学院2023届毕业生就业质量年度报告"),
+        ("reports/武汉工程大学2023届毕业生就业质量年度报告.pdf", "武汉工程大学2023届毕业生就业质量年度报告"),
+        ("reports/自主实习单位要求.pdf", "湘潭大学计算机学院·网络空间安全学院自主实习单位要求"),
+        ("reports/广东建设职业技术学院_教学成果奖_成果总结报告_校企协同境外办学.pdf",
+         "深耕行业、伴企出海、扎根育人：职业院校境外办学的创新与实践总结报告"),
+        ("pdfs/海南省农机购置与应用补贴实施方案的通知.pdf",
+         "海南省农业农村厅海南省财政厅关于印发2024-2026年海南省农机购置与应用补贴实施方案的通知"),
+    ],
+)
+def test_the_real_pdfs_get_their_true_titles(relative: str, title: str) -> None:
+    """The report PDFs live beside the project (no licence to copy them in), as in CI."""
+    import pdfplumber
+
+    from ingest.pdf import _cover_title
+
+    path = SHARED_PDFS / relative
+    if not path.exists():
+        pytest.skip(f"{path} is not beside the project")
+    with pdfplumber.open(path) as pdf:
+        assert _cover_title(pdf.pages, path) == title

@@ -386,7 +386,8 @@ def test_a_genre_word_alone_is_read_with_the_lines_above_it() -> None:
 def test_a_file_name_holding_the_cover_title_and_more_completes_it() -> None:
     from ingest.pdf import complete_title
 
-    assert complete_title("2023届毕业生就业质量年度报告", "某某学院2023届毕业生就业质量年度报告") == "某某学院2023届毕业生就业质量年度报告"
+    full = "某某学院2023届毕业生就业质量年度报告"
+    assert complete_title("2023届毕业生就业质量年度报告", full) == full
     assert complete_title("学生实习管理办法", "附件1") == "学生实习管理办法"
     assert complete_title("学生实习管理办法", "学生实习管理办法") == "学生实习管理办法"
 

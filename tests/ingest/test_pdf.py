@@ -418,3 +418,27 @@ def test_the_real_pdfs_get_their_true_titles(relative: str, title: str) -> None:
         pytest.skip(f"{path} is not beside the project")
     with pdfplumber.open(path) as pdf:
         assert _cover_title(pdf.pages, path) == title
+
+
+def _char(text: str, x0: float, size: float = 10.5, raise_by: float = 0.0) -> dict[str, object]:
+    """A pdfplumber char on a line whose baseline is at 300 (a raised char sits higher)."""
+    bottom = 300.0 - raise_by
+    return {"text": text, "x0": x0, "x1": x0 + size * (0.5 if text.isascii() else 1.0), "size": size,
+            "top": bottom - size, "bottom": bottom}
+
+
+def test_footnote_marks_are_small_raised_digits_after_chinese_text() -> None:
+    from ingest.pdf import footnote_marks
+
+    # 「就业率¹²为 95.2%」: a two-digit mark after 率; the figure after it stays
+    line = [_char("就", 100), _char("业", 110.5), _char("率", 121), _char("1", 131.5, 7, 4), _char("2", 135, 7, 4),
+            _char("为", 139), _char("9", 152, raise_by=-0.8), _char("5", 157.3, raise_by=-0.8)]
+    assert footnote_marks(line) == {3, 4}
+    # an exponent after a Latin letter (面积 5 万 m²) and a digit of the text's own size stay
+    area = [_char("积", 100), _char("5", 110.5), _char("m", 116), _char("2", 121.3, 7, 4)]
+    assert footnote_marks(area) == set()
+    same_size = [_char("第", 100), _char("3", 110.5), _char("条", 116)]
+    assert footnote_marks(same_size) == set()
+    # a small digit on the baseline (a subscript, a table's small print) is no mark
+    lowered = [_char("率", 100), _char("1", 110.5, 7, -1)]
+    assert footnote_marks(lowered) == set()

@@ -124,6 +124,7 @@ def check_upload(name: str, size: int, max_bytes: int) -> None:
         raise too_large(name, max_bytes)
 
 
+MAX_TITLE_CHARS = 200
 ABANDONED_AFTER_S = 3600  # an upload folder this old with no document read from it was abandoned
 
 
@@ -286,6 +287,31 @@ class Library:
             return row
 
         return self.queue.submit("remove", f"《{doc.title}》", work)
+
+    def retitle(self, doc_id: str, title: str) -> DocumentRow:
+        """Give a document a title of one's own, waiting for the job."""
+        return self.submit_retitle(doc_id, title).future.result()
+
+    def submit_retitle(self, doc_id: str, title: str) -> Job:
+        """Queue a new title for ``doc_id`` (checked now); every later citation shows it. The
+        chunks keep the parsed title in what was embedded: retrieval is unchanged."""
+        title = " ".join(title.split())
+        if not 1 <= len(title) <= MAX_TITLE_CHARS:
+            raise ZhikuError(f"标题须为 1 到 {MAX_TITLE_CHARS} 个字 (a title has 1 to {MAX_TITLE_CHARS} characters)")
+        doc = self._reader.docstore.document(doc_id)
+        if doc is None or doc.status != "complete":
+            raise UnknownDocumentError(f"资料库中没有文档 {doc_id} (no such document)")
+
+        def work(stop: threading.Event) -> DocumentRow:
+            with self._index.writing():
+                if self._index.docstore.document(doc_id) is None:
+                    raise UnknownDocumentError(f"资料库中没有文档 {doc_id} (no such document)")
+                self._index.docstore.set_title(doc_id, title)
+                current = self._index.docstore.document(doc_id)
+            assert current is not None
+            return DocumentRow.of(current, self.uploads)
+
+        return self.queue.submit("retitle", f"《{doc.title}》→《{title}》", work)
 
     def reindex(self, on_embedded: Callable[[int], None] | None = None) -> UpdateReport:
         """Rebuild the vectors and the lexical index, waiting for the job."""

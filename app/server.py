@@ -5,6 +5,7 @@
     GET  /api/documents  the library
     POST /api/documents  multipart upload (field "files"), size- and type-checked; ?wait=false: 202 + job
     DELETE /api/documents/{doc_id}                                                  ?wait=false: 202 + job
+    PATCH /api/documents/{doc_id}  {"title": "..."}: the document's title, in every citation from now on
     POST /api/reindex    rebuild vectors and the lexical index                      ?wait=false: 202 + job
     GET  /api/jobs, GET /api/jobs/{id}, DELETE /api/jobs/{id}   the write queue; DELETE cancels a job
     GET  /api/health
@@ -60,6 +61,10 @@ class AskRequest(BaseModel):
     history: list[str] | None = Field(
         default=None, description="同一对话中之前的问题（由早到晚）earlier questions of the conversation, oldest first"
     )
+
+
+class TitleRequest(BaseModel):
+    title: str = Field(description="新标题 the document's new title (1–200 characters)")
 
 
 class DraftRequest(BaseModel):
@@ -211,6 +216,13 @@ def create_api(service: Service) -> FastAPI:
             return JSONResponse({"job": job.to_dict()}, status_code=202)
         row = await asyncio.wrap_future(job.future)
         return JSONResponse({"removed": row.to_dict(), "job": job.to_dict()})
+
+    @api.patch("/api/documents/{doc_id}", dependencies=guarded)
+    async def retitle(doc_id: str, body: TitleRequest) -> dict[str, Any]:
+        """Give a document its right title (a PDF whose cover says it in pictures only); every
+        citation shows the new one."""
+        job = service.library.submit_retitle(doc_id, body.title)
+        return {"document": (await asyncio.wrap_future(job.future)).to_dict()}
 
     @api.post("/api/reindex", dependencies=guarded)
     async def reindex(wait: bool = True) -> JSONResponse:

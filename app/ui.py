@@ -30,6 +30,7 @@ from app.library import safe_name
 from app.service import Service
 from app.services import COMPOSERS
 from app.settings import Settings
+from ingest.errors import ZhikuError
 
 CONTEXT_CHARS = 160  # document text shown either side of a quote in the source panel
 MAX_TURNS_KEPT = 20  # earlier answers whose sources stay in the panel (hidden until clicked)
@@ -220,6 +221,11 @@ def build_ui(service: Service) -> gr.Blocks:
                 remove_choice = gr.Dropdown(_doc_choices(service), label="删除文档 remove", elem_id="zk-remove-choice")
                 remove_button = gr.Button("删除 Remove", variant="stop", elem_id="zk-remove")
                 reindex_button = gr.Button("重建索引 Re-index", elem_id="zk-reindex")
+            with gr.Row():
+                retitle_choice = gr.Dropdown(_doc_choices(service), label="修改标题 document to retitle",
+                                             elem_id="zk-retitle-choice")
+                new_title = gr.Textbox(label="新标题 new title", elem_id="zk-new-title", max_length=200)
+                retitle_button = gr.Button("保存标题 Save title", elem_id="zk-retitle")
 
         # ------------------------------------------------------------------ chat
 
@@ -286,7 +292,7 @@ def build_ui(service: Service) -> gr.Blocks:
         def refreshed() -> tuple[Any, ...]:
             choices = _doc_choices(service)
             return (_documents_table(service), gr.update(choices=choices), gr.update(choices=choices),
-                    gr.update(choices=choices, value=None))
+                    gr.update(choices=choices, value=None), gr.update(choices=choices, value=None))
 
         def ingest(files: Sequence[str] | None, progress: gr.Progress = gr.Progress()) -> tuple[Any, ...]:  # noqa: B008
             if not files:
@@ -315,7 +321,7 @@ def build_ui(service: Service) -> gr.Blocks:
                      + ("".join(f"\n  - ⚠ {html.escape(w)}" for w in o.warnings)) for o in outcomes]
             return ("\n".join(f"- {line}" for line in lines), None, *refreshed())
 
-        library_outputs = [table, documents, draft_docs, remove_choice]
+        library_outputs = [table, documents, draft_docs, remove_choice, retitle_choice]
         upload_button.click(ingest, [upload], [upload_result, upload, *library_outputs],
                             concurrency_limit=1, concurrency_id="library", api_visibility="private")
 
@@ -339,6 +345,18 @@ def build_ui(service: Service) -> gr.Blocks:
 
             report = service.library.reindex(on_embedded=step)
             return (f"已重建索引：{report.embedded} 个片段 (re-indexed {report.embedded} chunks)", *refreshed())
+
+        def retitle(doc_id: str | None, title: str | None) -> tuple[Any, ...]:
+            if not doc_id:
+                raise gr.Error("请先选择文档 (choose a document)")
+            try:
+                row = service.library.retitle(doc_id, title or "")
+            except ZhikuError as error:
+                raise gr.Error(str(error)) from error
+            return (f"已修改标题 retitled 《{html.escape(row.title)}》", "", *refreshed())
+
+        retitle_button.click(retitle, [retitle_choice, new_title], [upload_result, new_title, *library_outputs],
+                             concurrency_limit=1, concurrency_id="library", api_visibility="private")
 
         reindex_button.click(reindex, None, [upload_result, *library_outputs], concurrency_limit=1,
                              concurrency_id="library", api_visibility="private")

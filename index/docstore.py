@@ -183,6 +183,11 @@ class DocStore:
         with self._transaction() as db:
             db.executemany("DELETE FROM documents WHERE doc_id = ?", [(d,) for d in doc_ids])
 
+    def set_title(self, doc_id: str, title: str) -> None:
+        """Give a document the title a person chose; every citation reads it from here."""
+        with self._transaction() as db:
+            db.execute("UPDATE documents SET title = ? WHERE doc_id = ?", (title, doc_id))
+
     def set_source(self, doc_id: str, source: str) -> None:
         with self._transaction() as db:
             db.execute("UPDATE documents SET source = ? WHERE doc_id = ?", (source, doc_id))

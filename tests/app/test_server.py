@@ -436,3 +436,36 @@ def test_a_docstore_that_cannot_be_written_is_a_503_and_nothing_is_half_done(cop
         assert doc_id in {row["doc_id"] for row in client.get("/api/documents").json()}
         assert client.delete(f"/api/documents/{doc_id}").status_code == 200
         assert doc_id not in {row["doc_id"] for row in client.get("/api/documents").json()}
+
+
+def test_a_document_s_title_is_edited_and_every_citation_shows_it(copy_home: Path) -> None:
+    settings = Settings(home=copy_home)
+    with _serving(settings) as client:
+        before = client.post("/api/ask", json={"question": "2020年新生报到率是多少？"}).json()
+        doc_id = before["citations"][0]["doc_id"]
+        renamed = client.patch(f"/api/documents/{doc_id}", json={"title": "  清远职业技术学院\n质量年度报告（2021）  "})
+        assert renamed.status_code == 200, renamed.text
+        assert renamed.json()["document"]["title"] == "清远职业技术学院 质量年度报告（2021）"
+        after = client.post("/api/ask", json={"question": "2020年新生报到率是多少？"}).json()
+        assert {c["title"] for c in after["citations"] if c["doc_id"] == doc_id} == {"清远职业技术学院 质量年度报告（2021）"}
+        listed = {row["doc_id"]: row["title"] for row in client.get("/api/documents").json()}
+        assert listed[doc_id] == "清远职业技术学院 质量年度报告（2021）"
+        assert client.patch(f"/api/documents/{doc_id}", json={"title": "   "}).status_code == 400
+        assert client.patch("/api/documents/0000000000000000", json={"title": "x"}).status_code == 404
+
+    # the library tab's own form does the same through the same queue
+    import gradio as gr
+
+    from app.service import Service
+    from app.ui import build_ui
+
+    service = Service(settings)
+    try:
+        retitle = next(f for f in build_ui(service).fns.values() if f.name == "retitle")
+        message = retitle.fn(doc_id, "清远职院年报")[0]
+        assert "清远职院年报" in message
+        assert any(row.title == "清远职院年报" for row in service.library.documents())
+        with pytest.raises(gr.Error, match="标题须为"):
+            retitle.fn(doc_id, "")
+    finally:
+        service.close()

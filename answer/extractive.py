@@ -20,7 +20,7 @@ from decimal import Decimal
 
 from answer.answerability import fold, measures_stated, ordinal, states_asked_figure, supported
 from answer.compose import Claim, Composition, Span
-from answer.evidence import Evidence, Unit, figures_of
+from answer.evidence import Evidence, Unit, figures_of, is_heading
 from answer.question import Mention, Question
 from answer.verify import cn_value, number_forms, ungrounded_numbers
 from ingest.chunk import CLOSE_BRACKETS, OPEN_BRACKETS, split_sentences, trim_span
@@ -489,6 +489,8 @@ def _items_in(first: Unit, evidence: Evidence, start: int, end: int, kind: str |
         chunk = next((c for c in chunks if c.start <= s < c.end), first.chunk)
         sentence = text[s:e]
         items.append(Unit(first.passage, first.doc_id, s, e, sentence, frozenset(), chunk, numbers=len(figures_of(sentence))))
+    if all(is_heading(item.text) for item in items):
+        return []  # bare headings of sections (「1.自主创业原因」): they name what follows and say nothing
     return items if len(items) >= 2 else []
 
 

@@ -236,6 +236,24 @@ def test_a_list_said_of_what_the_question_asks_for_beats_a_list_of_other_things(
     assert answer.text.startswith("暂未就业的学生") and "二、帮扶工作" not in answer.text
 
 
+def test_an_enumeration_of_bare_section_headings_is_no_list_answer(tmp_path_factory) -> None:  # type: ignore[no-untyped-def]
+    """「1.创业原因 2.创业困难 3.创业帮扶」 are headings of sections: they name what follows and say
+    nothing, so they are no list of reasons; the sentence giving the reasons asked for is."""
+    text = (
+        "样例学院2023届毕业生就业质量报告\n\n第四章 就业质量\n\n（一）就业专业相关度\n\n"
+        "毕业生所学专业与工作的相关度为70.02%。\n\n"
+        "28.40%的毕业生选择从事与专业不相关的工作，其主要原因为“先就业再择业”（占比40.10%）、"
+        "“专业岗位待遇低”（占比33.20%）、“不符合职业规划”（占比26.70%）。\n\n"
+        "（二）创业反馈\n\n1.创业原因\n\n毕业生选择创业的原因主要为“实现理想”（占比70.00%）。\n\n"
+        "2.创业困难\n\n毕业生创业的困难主要为“资金不足”（占比60.00%）。\n\n"
+        "3.创业帮扶\n\n毕业生希望获得的帮扶主要为“资金支持”（占比55.00%）。\n"
+    )
+    answer = answer_over(tmp_path_factory, {"就业质量报告.txt": text}, "样例学院毕业生干的工作跟专业不对口，主要是哪几个原因？")
+    assert not answer.refused
+    assert all(reason in answer.text for reason in ("先就业再择业", "专业岗位待遇低", "不符合职业规划")), answer.text
+    assert "1.创业原因" not in answer.text
+
+
 @pytest.mark.parametrize("intro", ["", "本方案遵循以下原则。\n\n"])
 def test_a_heading_naming_what_is_asked_brings_the_items_of_its_section(tmp_path_factory, intro: str) -> None:  # type: ignore[no-untyped-def]
     """「基本原则有哪几条」: the heading 「（二）基本原则」 says what its section lists; the answer is its

@@ -178,7 +178,8 @@ def repair_line_wraps(text: str) -> str:
             continue
         if is_heading_like(prev):
             continue
-        sentence_like = len(prev) >= 40 or (len(prev) >= 25 and re.search("[，、；：,]", prev))
+        # prose: long, or holding the punctuation of sentences (a heading holds none)
+        sentence_like = len(prev) >= 40 or (len(prev) >= 25 and re.search("[，、；：,。！？]", prev))
         if sentence_like and prev[-1] not in _CLOSERS:
             join_after.add(a)
     if not join_after:

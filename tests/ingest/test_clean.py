@@ -59,6 +59,18 @@ def test_repair_line_wraps_joins_a_long_line_broken_mid_word() -> None:
     assert "全面禁止线下集中教学活动和培训" in repair_line_wraps(text)
 
 
+def test_repair_line_wraps_joins_a_line_whose_new_sentence_runs_on() -> None:
+    # a line ends one sentence and starts the next, which the PDF broke mid-word
+    text = (
+        "申请人应当提交学历证明和近期照片一张。建议提前登录政务服务\n"
+        "网站查询办理进度。\n"
+        "二、办理时限"
+    )
+    assert repair_line_wraps(text) == "申请人应当提交学历证明和近期照片一张。建议提前登录政务服务网站查询办理进度。\n二、办理时限"
+    title = "关于做好二〇二四年度职业院校学生实习管理工作的通知\n各二级学院："
+    assert repair_line_wraps(title) == title
+
+
 def test_repair_line_wraps_keeps_short_title_lines_and_list_items() -> None:
     text = "郴州职业技术学院\n校企合作管理办法（试行）\n第一章总则\n1.按照上级有关规定，负责制定学校校企合作相关政策\n2.负责组织"
     assert repair_line_wraps(text) == text

@@ -52,6 +52,14 @@ from ingest.errors import SettingsError, ZhikuError
 from ingest.load import collect_files
 
 MAX_UPLOAD_FILES = 20  # per request
+ERROR_STATUS: dict[type[Exception], int] = {
+    QueueFullError: 503,
+    StoreUnavailableError: 503,
+    UnknownJobError: 404,
+    UnknownDocumentError: 404,
+    JobCancelledError: 409,
+    ZhikuError: 400,
+}
 
 
 class AskRequest(BaseModel):
@@ -104,35 +112,23 @@ def create_api(service: Service) -> FastAPI:
     async def api_error(_: Request, error: ApiError) -> JSONResponse:
         return JSONResponse({"error": str(error)}, status_code=error.status)
 
-    @api.exception_handler(QueueFullError)
-    async def queue_full(_: Request, error: QueueFullError) -> JSONResponse:
-        return JSONResponse({"error": str(error)}, status_code=503, headers={"Retry-After": "10"})
+    def answer_with(status: int, retry: bool) -> Any:
+        async def handler(_: Request, error: Exception) -> JSONResponse:
+            headers = {"Retry-After": "10"} if retry else None
+            return JSONResponse({"error": str(error)}, status_code=status, headers=headers)
 
-    @api.exception_handler(UnknownJobError)
-    async def unknown_job(_: Request, error: UnknownJobError) -> JSONResponse:
-        return JSONResponse({"error": str(error)}, status_code=404)
+        return handler
 
-    @api.exception_handler(JobCancelledError)
-    async def job_cancelled(_: Request, error: JobCancelledError) -> JSONResponse:
-        return JSONResponse({"error": str(error)}, status_code=409)
-
-    @api.exception_handler(UnknownDocumentError)
-    async def unknown_document(_: Request, error: UnknownDocumentError) -> JSONResponse:
-        return JSONResponse({"error": str(error)}, status_code=404)
-
-    @api.exception_handler(StoreUnavailableError)
-    async def store_unavailable(_: Request, error: StoreUnavailableError) -> JSONResponse:
-        return JSONResponse({"error": str(error)}, status_code=503)
+    # each error's status (Starlette picks the entry of the error's nearest class, so ZhikuError,
+    # the base of them all, is a plain bad request); a component that is down says when to retry
+    for kind, status in ERROR_STATUS.items():
+        api.add_exception_handler(kind, answer_with(status, retry=status == 503))
 
     @api.exception_handler(sqlite3.OperationalError)
     async def docstore_unavailable(_: Request, error: sqlite3.OperationalError) -> JSONResponse:
         # a locked, full or vanished disk under the docstore: its writes roll back whole
         message = f"资料库数据库暂时无法访问，请稍后再试 (the docstore cannot be used, retry later): {error}"
         return JSONResponse({"error": message}, status_code=503, headers={"Retry-After": "10"})
-
-    @api.exception_handler(ZhikuError)
-    async def zhiku_error(_: Request, error: ZhikuError) -> JSONResponse:
-        return JSONResponse({"error": str(error)}, status_code=400)
 
     def same_site(request: Request) -> None:
         # A page on another site can make a staff member's browser post to this server (a form

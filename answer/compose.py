@@ -11,15 +11,15 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 from typing import Protocol
 
 from answer.evidence import Evidence, Unit
 from answer.records import Answer, Citation, SentenceCheck
 from answer.verify import ungrounded_numbers, ungrounded_titles
 from index.hybrid import ScoredChunk
-from ingest.records import Chunk
+from ingest.records import Chunk, Page
 
 REFUSAL = "知识库中没有找到能回答这个问题的内容"
 
@@ -86,6 +86,17 @@ class Composer(Protocol):
 def citation_for(n: int, hit: ScoredChunk) -> Citation:
     """A retrieved passage, whole, as citation ``n`` (the quote generator, a refusal's closest passages)."""
     return Span.of(hit.chunk, hit.title, hit.source).cite(n, hit.chunk.text)
+
+
+def placed(answer: Answer, pages_of: Callable[[str], Sequence[Page]]) -> Answer:
+    """Each citation on the page its quote starts on (a chunk may begin a page earlier), marked
+    「OCR」 when that page was read by OCR; ``pages_of(doc_id)`` gives a document's pages."""
+
+    def place(citation: Citation) -> Citation:
+        page = next((p for p in pages_of(citation.doc_id) if p.start <= citation.start < p.end), None)
+        return citation if page is None else replace(citation, page=page.number, ocr=page.ocr)
+
+    return replace(answer, citations=tuple(map(place, answer.citations)), closest=tuple(map(place, answer.closest)))
 
 
 def citation(n: int, span: Span, texts: dict[str, str]) -> Citation:

@@ -30,6 +30,14 @@ class Citation:
     quote: str  # exact: document.text[start:end]
     start: int
     end: int
+    ocr: bool = False  # the quote's page had no text layer and was read by OCR: check it against the page
+
+    @property
+    def page_label(self) -> str:
+        """「第 3 页」, 「第 3 页（OCR）」 for a page read by OCR, "" without a page."""
+        if self.page is None:
+            return ""
+        return f"第 {self.page} 页" + ("（OCR）" if self.ocr else "")
 
 
 @dataclass(frozen=True)

@@ -17,13 +17,14 @@ import threading
 from collections.abc import Sequence
 from types import TracebackType
 
-from answer.compose import Composer
+from answer.compose import Composer, placed
 from answer.draft import Drafter, load_templates
 from answer.records import Answer
 from app.services import make_composer, make_pipeline, make_retriever, open_index
 from app.settings import Settings
 from index.hybrid import Filters
 from ingest.errors import ZhikuError
+from ingest.records import Page
 
 MAX_QUESTION_CHARS = 1000  # the longest question (or earlier question of a conversation) answered
 
@@ -69,11 +70,18 @@ class Assistant:
         """``history``: the earlier questions of the same conversation, oldest first (see
         ``check_question``)."""
         check_question(question, history)
-        return self.pipeline.ask(question, self.composer(generator), history=history, filters=filters)
+        return self._placed(self.pipeline.ask(question, self.composer(generator), history=history, filters=filters))
 
     def draft(self, topic: str, template: str = "案例", max_chars: int = 300, filters: Filters | None = None) -> Answer:
         """A report section in the genre of ``template`` (see ``answer.draft``), every sentence cited."""
-        return self.drafter.draft(topic, template, max_chars, filters)
+        return self._placed(self.drafter.draft(topic, template, max_chars, filters))
+
+    def _placed(self, answer: Answer) -> Answer:
+        def pages(doc_id: str) -> tuple[Page, ...]:
+            document = self.index.docstore.document(doc_id)
+            return document.pages if document is not None else ()
+
+        return placed(answer, pages)
 
     def close(self) -> None:
         self.index.close()

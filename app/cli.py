@@ -140,10 +140,16 @@ def run_ingest(args: argparse.Namespace, settings: Settings, out: TextIO, err: T
         with (
             tqdm(total=len(files), desc="解析 parse", unit="file", file=err, disable=None) as files_bar,
             tqdm(desc="嵌入 embed", unit="chunk", file=err, disable=None) as embed_bar,
+            tqdm(desc="OCR 识别", unit="page", file=err, disable=None) as ocr_bar,
         ):
+
+            def on_page(number: int, total: int, ocr: bool) -> None:
+                if ocr:  # pages read by OCR take seconds each: count them
+                    ocr_bar.update(1)
+
             report = index.update(
                 files, make_chunker(settings, args.max_chars), batch_chunks=args.batch_chunks,
-                on_file=files_bar.update, on_embedded=embed_bar.update,
+                on_file=files_bar.update, on_embedded=embed_bar.update, on_page=on_page,
             )
         documents, chunks = len(index.documents()), index.docstore.chunk_count()
     finally:
@@ -433,7 +439,7 @@ def _citation_lines(citations: Sequence[Citation]) -> list[str]:
     lines = []
     for c in citations:
         where = " › ".join(c.section_path)
-        page = f" · 第{c.page}页" if c.page is not None else ""
+        page = f" · {c.page_label}" if c.page is not None else ""
         quote = " ".join(c.quote.split())
         lines.append(f"[{c.n}] 《{c.title}》{(' › ' + where) if where else ''}{page}")
         lines.append(f"    「{quote if len(quote) <= 200 else quote[:200] + '…'}」")

@@ -113,7 +113,7 @@ def _label(citation: Citation) -> tuple[str, str]:
     """「[n] 《title》」 and the place after it: 「 › section › path，第 P 页」 (may be empty)."""
     place = "".join(f" › {_one_line(part)}" for part in citation.section_path if part.strip())
     if citation.page is not None:
-        place += f"，第 {citation.page} 页"
+        place += f"，{citation.page_label}"
     return f"[{citation.n}] 《{_one_line(citation.title)}》", place
 
 

@@ -39,6 +39,7 @@ ENV_VARS = {
     "parse_timeout_s": "ZHIKU_PARSE_TIMEOUT_S",
     "parse_memory_mb": "ZHIKU_PARSE_MEMORY_MB",
     "max_pdf_pages": "ZHIKU_MAX_PDF_PAGES",
+    "max_ocr_pages": "ZHIKU_MAX_OCR_PAGES",
     "max_text_chars": "ZHIKU_MAX_TEXT_CHARS",
     "write_queue": "ZHIKU_WRITE_QUEUE",
 }
@@ -70,6 +71,7 @@ class Settings:
     parse_timeout_s: float = 600.0
     parse_memory_mb: int = 1024
     max_pdf_pages: int = 1000
+    max_ocr_pages: int = 300  # pages of a file without a text layer read by OCR; 0 turns OCR off
     max_text_chars: int = 5_000_000
     write_queue: int = 64  # library writes (uploads, removals, re-index) waiting at most; more get 503
 
@@ -102,6 +104,8 @@ class Settings:
             raise SettingsError(f"parse_memory_mb 必须在 128 到 65536 之间 (must be 128..65536), got {self.parse_memory_mb}")
         if not 1 <= self.max_pdf_pages <= 100000:
             raise SettingsError(f"max_pdf_pages 必须在 1 到 100000 之间 (must be 1..100000), got {self.max_pdf_pages}")
+        if not 0 <= self.max_ocr_pages <= 100000:
+            raise SettingsError(f"max_ocr_pages 必须在 0 到 100000 之间 (must be 0..100000), got {self.max_ocr_pages}")
         if not 1000 <= self.max_text_chars <= 100_000_000:
             raise SettingsError(
                 f"max_text_chars 必须在 1000 到 100000000 之间 (must be 1000..100000000), got {self.max_text_chars}"
@@ -122,7 +126,9 @@ class Settings:
 
     @property
     def parse_limits(self) -> ParseLimits:
-        return ParseLimits(self.parse_timeout_s, self.parse_memory_mb, self.max_pdf_pages, self.max_text_chars)
+        return ParseLimits(
+            self.parse_timeout_s, self.parse_memory_mb, self.max_pdf_pages, self.max_text_chars, self.max_ocr_pages
+        )
 
     @property
     def loopback(self) -> bool:

@@ -113,7 +113,7 @@ def answer_pieces(answer: Answer, turn: str) -> list[str]:
 def source_html(citation: Citation, text: str | None, turn: str, group: str, active: bool = False) -> str:
     """One source in the panel: where it is, and the text around the quote with the quote marked."""
     where = " › ".join(citation.section_path)
-    page = f" · 第 {citation.page} 页" if citation.page is not None else ""
+    page = f" · {citation.page_label}" if citation.page is not None else ""
     if text is not None and text[citation.start : citation.end] == citation.quote:
         before = text[max(0, citation.start - CONTEXT_CHARS) : citation.start]
         after = text[citation.end : citation.end + CONTEXT_CHARS]

@@ -20,7 +20,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from ingest.records import Chunk, Document, Page, RowCells
+from ingest.records import Chunk, Document, Page, RowCells, TextBox
 
 DocumentStatus = Literal["pending", "complete", "deleting"]
 
@@ -310,6 +310,12 @@ def same_file(stored: str, source: str) -> bool:
     return stored == source or os.path.realpath(stored) == os.path.realpath(source)
 
 
+def _page(record: dict[str, Any]) -> Page:
+    """A page as stored (JSON: boxes as lists; older rows without ``ocr`` and ``boxes``)."""
+    boxes = tuple(TextBox(*box) if isinstance(box, list) else TextBox(**box) for box in record.get("boxes", ()))
+    return Page(record["number"], record["start"], record["end"], bool(record.get("ocr", False)), boxes)
+
+
 _CHUNK_FIELDS = ("chunk_id", "doc_id", "text", "context", "section_path", "page", "start", '"end"', "kind", "metadata")
 _CHUNK_COLUMNS = ", ".join(_CHUNK_FIELDS)
 
@@ -352,7 +358,7 @@ def _stored_document(row: Sequence[Any]) -> StoredDocument:
         status=status,
         chunking=chunking,
         chunks=int(info["chunks"]),
-        pages=tuple(Page(**p) for p in info["pages"]),
+        pages=tuple(_page(p) for p in info["pages"]),
         tables=int(info["tables"]),
         warnings=tuple(info["warnings"]),
         added_at=added_at,

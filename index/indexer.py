@@ -40,7 +40,7 @@ from index.tokenize import ChineseTokenizer
 from ingest.chunk import Chunker
 from ingest.errors import ZhikuError
 from ingest.pipeline import IngestResult, file_hash
-from ingest.records import Chunk
+from ingest.records import Chunk, PageProgress
 from ingest.worker import ParseWorker
 
 # Bump when chunking changes in a way that should re-chunk documents already indexed.
@@ -256,8 +256,12 @@ class Index:
         on_file: Progress | None = None,
         on_embedded: Progress | None = None,
         stop: threading.Event | None = None,
+        on_page: PageProgress | None = None,
     ) -> UpdateReport:
         """Bring the index up to date with ``paths`` (files): add new, replace changed, skip unchanged.
+
+        Progress: ``on_file(1)`` after each file, ``on_page(number, total, ocr)`` after each page
+        of a PDF, ``on_embedded(n)`` after each batch of chunks embedded.
 
         Unreadable files are reported in ``failures`` and the rest go on. Setting ``stop`` (from
         another thread; see ``cancel``) ends the update with ``UpdateCancelled``.
@@ -274,7 +278,7 @@ class Index:
         seen: dict[str, Path] = {}
         for path in paths:
             self._check_stop()
-            outcome = self._classify(path, chunker, signature, seen, report)
+            outcome = self._classify(path, chunker, signature, seen, report, on_page)
             if on_file:
                 on_file(1)
             if outcome is None:
@@ -289,7 +293,13 @@ class Index:
         return report
 
     def _classify(
-        self, path: Path, chunker: Chunker, signature: str, seen: dict[str, Path], report: UpdateReport
+        self,
+        path: Path,
+        chunker: Chunker,
+        signature: str,
+        seen: dict[str, Path],
+        report: UpdateReport,
+        on_page: PageProgress | None = None,
     ) -> IngestResult | None:
         """None when nothing needs indexing (recorded in ``report``), else the parsed file."""
         try:
@@ -322,7 +332,7 @@ class Index:
             return None
         try:
             stage: dict[str, float] = {}
-            result = self.parser.parse(path, chunker, timings=stage)
+            result = self.parser.parse(path, chunker, timings=stage, on_page=on_page)
         except ZhikuError as error:
             self._check_stop()
             report.failures.append((path, str(error)))

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from ingest.errors import UnreadableDocumentError, UnsupportedFormatError
-from ingest.records import LoadedFile
+from ingest.records import LoadedFile, PageProgress, ParseLimits
 
 SUPPORTED_SUFFIXES: tuple[str, ...] = (".pdf", ".docx", ".txt", ".md", ".markdown", ".html", ".htm")
 
@@ -88,9 +88,10 @@ def _sniff(path: Path) -> bytes:
 MAX_FILE_MB = 100
 
 
-def load_file(path: Path, *, max_pages: int | None = None) -> LoadedFile:
+def load_file(path: Path, *, limits: ParseLimits | None = None, on_page: PageProgress | None = None) -> LoadedFile:
     """Load ``path`` with the loader its suffix names (case-insensitive); a PDF of more than
-    ``max_pages`` pages is refused before its pages are read.
+    ``limits.max_pages`` pages is refused before its pages are read, and its pages without a
+    text layer are read by OCR (``limits.max_ocr_pages``), ``on_page`` told of each page.
 
     Raises UnsupportedFormatError for formats zhiku does not read (with what to do
     instead) and UnreadableDocumentError for missing, empty or damaged files.
@@ -129,7 +130,8 @@ def load_file(path: Path, *, max_pages: int | None = None) -> LoadedFile:
     if suffix == ".pdf":
         from ingest.pdf import load_pdf  # written beside this module; imported on use
 
-        return load_pdf(path) if max_pages is None else load_pdf(path, max_pages)
+        limits = limits or ParseLimits()
+        return load_pdf(path, limits.max_pages, ocr_pages=limits.max_ocr_pages, on_page=on_page)
     if suffix == ".docx":
         from ingest.docx import load_docx
 

@@ -20,7 +20,7 @@ import math
 import re
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +28,7 @@ import pdfplumber
 from pdfplumber.page import Page as PdfPage
 
 from ingest.errors import UnreadableDocumentError
-from ingest.records import Block, LoadedFile, ParseLimits
+from ingest.records import Block, LoadedFile, PageProgress, ParseLimits, TextBox
 
 # A gap wider than a quarter of the font size starts a new word (a space). Scaling with the
 # font keeps large headings in one piece while small table text still splits at real gaps;
@@ -46,10 +46,11 @@ _DIGITS = re.compile(r"(?<!\d)\d{1,3}(?!\d)")
 _SPACES = re.compile(r"\s+")
 
 # Lines that are nothing but a page number: "3", "- 3 -", "— 3 —", "第3页", "第 3 页 共 11 页",
-# "3 / 11", "Page 3 of 11".
+# "3 / 11", "Page 3 of 11". OCR reads the dashes of 「— 3 —」 as often as not as 「一」 (the
+# character for one, a dash in shape): between dashes and digits only it is one.
 _PAGE_NUMBER = re.compile(
     r"""^\s*(?:
-        [-—–－~·•.\s]*\d(?:\s?\d){0,2}[-—–－~·•.\s]*
+        [-—–－~·•.\s一]*\d(?:\s?\d){0,2}[-—–－~·•.\s一]*
       | 第\s*\d{1,4}\s*页(?:\s*[,，/、]?\s*共\s*\d{1,4}\s*页)?
       | 共\s*\d{1,4}\s*页\s*[,，/、]?\s*第\s*\d{1,4}\s*页
       | \d{1,4}\s*/\s*\d{1,4}
@@ -311,6 +312,7 @@ class _PageContent:
     items: tuple[_Item, ...]
     has_images: bool
     failed: bool = False
+    ocr: tuple[TextBox, ...] | None = None  # the lines OCR read, for a page without a text layer
 
 
 def _inside(obj: dict[str, Any], boxes: Sequence[tuple[float, float, float, float]]) -> bool:
@@ -486,27 +488,89 @@ class _TooManyPages(Exception):
         self.pages = pages
 
 
-def load_pdf(path: Path, max_pages: int = ParseLimits.max_pages) -> LoadedFile:
+class _Scanner:
+    """OCR for the pages of one PDF that have no text layer, at most ``budget`` of them."""
+
+    def __init__(self, path: Path, budget: int) -> None:
+        self.path = path
+        self.budget = budget
+        self.pages_read = 0
+        self.failed: dict[int, str] = {}  # page number: what went wrong
+        self._document: Any = None
+
+    def read(self, number: int) -> tuple[TextBox, ...] | None:
+        """The page's lines, or None past the budget (or with no OCR engine installed)."""
+        from ingest.ocr import OcrUnavailableError, read_page
+
+        if self.pages_read >= self.budget:
+            return None
+        if self._document is None:
+            import pypdfium2
+
+            self._document = pypdfium2.PdfDocument(str(self.path))
+        page = self._document[number - 1]
+        try:
+            lines = read_page(page)
+        except OcrUnavailableError:
+            self.budget = 0
+            return None
+        except MemoryError:
+            raise
+        except Exception as error:  # the engine failing on one page (out of memory inside it) costs that page
+            self.failed[number] = f"第{number}页OCR识别失败（{type(error).__name__}）"
+            return None
+        finally:
+            page.close()
+        self.pages_read += 1
+        return tuple(TextBox(line.text, line.x0, line.top, line.x1, line.bottom) for line in lines)
+
+    def close(self) -> None:
+        if self._document is not None:
+            self._document.close()
+
+
+def _ocr_content(content: _PageContent, lines: tuple[TextBox, ...]) -> _PageContent:
+    items = tuple(_Item(top=line.top, line=line.text) for line in lines if not is_watermark(line.text))
+    return replace(content, items=items, ocr=lines)
+
+
+def load_pdf(
+    path: Path,
+    max_pages: int = ParseLimits.max_pages,
+    *,
+    ocr_pages: int = ParseLimits.max_ocr_pages,
+    on_page: PageProgress | None = None,
+) -> LoadedFile:
     """Read ``path`` into text and table blocks in reading order, one page at a time.
 
-    Raises :class:`UnreadableDocumentError` for encrypted, corrupt or text-less (scanned)
-    files; a scanned page inside a text PDF only adds a warning.
+    A page with no text but an image (a scan, a page that is one picture) is read by OCR, up to
+    ``ocr_pages`` pages per file; ``on_page(number, total, ocr)`` is called after each page.
+    Raises :class:`UnreadableDocumentError` for encrypted, corrupt or text-less files that OCR
+    could not read; a page left unread only adds a warning.
     """
     warnings: list[str] = []
+    scanner = _Scanner(path, ocr_pages)
     try:
         with pdfplumber.open(path) as pdf:
             title = meaningful_title((pdf.metadata or {}).get("Title")) or _cover_title(pdf.pages, path)
-            if len(pdf.pages) > max_pages:
-                raise _TooManyPages(len(pdf.pages))
+            total = len(pdf.pages)
+            if total > max_pages:
+                raise _TooManyPages(total)
             contents: list[_PageContent] = []
             for number, page in enumerate(pdf.pages, start=1):
                 try:
-                    contents.append(_read_page(page))
+                    content = _read_page(page)
                 except Exception as exc:  # one damaged page should not cost the whole file
                     warnings.append(f"第{number}页无法读取，已跳过（{type(exc).__name__}）")
-                    contents.append(_PageContent(items=(), has_images=False, failed=True))
+                    content = _PageContent(items=(), has_images=False, failed=True)
                 # Long reports: drop the page's parsed layout before reading the next one.
                 page.close()
+                scanned = not content.items and content.has_images
+                if scanned and (lines := scanner.read(number)) is not None:
+                    content = _ocr_content(content, lines)
+                contents.append(content)
+                if on_page is not None:
+                    on_page(number, total, content.ocr is not None)
     except _TooManyPages as exc:
         raise UnreadableDocumentError(
             f"PDF 页数过多：{path.name} 共 {exc.pages} 页，上限 {max_pages} 页，请拆分后再导入（设置 max_pdf_pages） "
@@ -514,6 +578,8 @@ def load_pdf(path: Path, max_pages: int = ParseLimits.max_pages) -> LoadedFile:
         ) from None
     except Exception as exc:  # pdfminer raises anything from PSEOF to KeyError on bad files
         raise _unreadable(path, exc) from exc
+    finally:
+        scanner.close()
     page_count = len(contents)
 
     page_lines = [[item.line for item in content.items if item.line is not None] for content in contents]
@@ -524,9 +590,12 @@ def load_pdf(path: Path, max_pages: int = ParseLimits.max_pages) -> LoadedFile:
         page_blocks = _blocks_of_page(content.items, mask, number)
         # A page left empty with an image on it is a scan (or a full-page figure); a page
         # without either is a deliberately blank page and needs no OCR.
-        if not page_blocks and content.has_images:
-            warnings.append(f"第{number}页没有文字层，需要OCR")
+        if not page_blocks and content.has_images and content.ocr is None and number not in scanner.failed:
+            warnings.append(f"第{number}页没有文字层，需要OCR（已超出 max_ocr_pages 或未安装OCR）")
         blocks.extend(page_blocks)
+    warnings.extend(scanner.failed.values())
+    if scanner.pages_read:
+        warnings.append(f"{scanner.pages_read}页没有文字层，已用OCR识别，请核对引文 (read by OCR)")
 
     if not blocks and any(content.failed for content in contents):
         raise _unreadable(path, ValueError("no page could be read"))
@@ -547,4 +616,5 @@ def load_pdf(path: Path, max_pages: int = ParseLimits.max_pages) -> LoadedFile:
         title=title,
         page_count=page_count,
         warnings=tuple(warnings),
+        ocr_pages=tuple((n, c.ocr) for n, c in enumerate(contents, start=1) if c.ocr is not None),
     )

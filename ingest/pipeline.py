@@ -17,7 +17,18 @@ from ingest.chunk import Chunker
 from ingest.clean import clean_text, is_heading_like, normalize_spaces, strip_invisible
 from ingest.errors import UnreadableDocumentError
 from ingest.load import load_file
-from ingest.records import Block, Chunk, Document, LoadedFile, Page, ParseLimits, Table, TableRow
+from ingest.records import (
+    Block,
+    Chunk,
+    Document,
+    LoadedFile,
+    Page,
+    PageProgress,
+    ParseLimits,
+    Table,
+    TableRow,
+    TextBox,
+)
 from ingest.structure import Span, build_sections, detect_headings, find_toc_spans
 from ingest.tables import build_table, find_caption, find_text_tables, render_row
 
@@ -167,7 +178,7 @@ def build_document(loaded: LoadedFile, doc_id: str, raw_text: str = "") -> Docum
         title=guess_title(loaded, text, raw_text),
         format=loaded.format,
         text=text,
-        pages=tuple(assembled.pages),
+        pages=_with_ocr(assembled.pages, dict(loaded.ocr_pages)),
         tables=tuple(tables),
         headings=tuple(headings),
         sections=tuple(build_sections(headings, len(text))),
@@ -175,6 +186,11 @@ def build_document(loaded: LoadedFile, doc_id: str, raw_text: str = "") -> Docum
         warnings=loaded.warnings,
     )
     return _with_table_pages(document)
+
+
+def _with_ocr(pages: Sequence[Page], ocr: dict[int, tuple[TextBox, ...]]) -> tuple[Page, ...]:
+    """Pages read by OCR say so, and keep their lines' boxes."""
+    return tuple(replace(page, ocr=True, boxes=ocr[page.number]) if page.number in ocr else page for page in pages)
 
 
 def _with_table_pages(document: Document) -> Document:
@@ -201,6 +217,7 @@ def ingest_file(
     chunker: Chunker | None = None,
     timings: dict[str, float] | None = None,
     limits: ParseLimits | None = None,
+    on_page: PageProgress | None = None,
 ) -> IngestResult:
     """Load, clean, structure and chunk one file. Raises ZhikuError subclasses on bad input,
     and for a PDF over ``limits.max_pages`` or a text over ``limits.max_text_chars``.
@@ -211,7 +228,7 @@ def ingest_file(
     limits = limits or ParseLimits()
     clock = _StageClock(timings)
     data = path.read_bytes()
-    loaded = load_file(path, max_pages=limits.max_pages)
+    loaded = load_file(path, limits=limits, on_page=on_page)
     clock.lap("load")
     length = sum(len(b.text or "") + sum(len(c or "") for row in (b.rows or ()) for c in row) for b in loaded.blocks)
     if length > limits.max_text_chars:

@@ -6,6 +6,7 @@ All records are frozen; a stage that changes something builds a new record.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -46,15 +47,36 @@ class LoadedFile:
     title: str | None = None
     page_count: int | None = None
     warnings: tuple[str, ...] = ()
+    ocr_pages: tuple[tuple[int, tuple[TextBox, ...]], ...] = ()  # pages read by OCR: number, lines
+
+
+# Told after each page of a PDF: the page's number, the pages in all, whether OCR read it.
+PageProgress = Callable[[int, int, bool], None]
+
+
+@dataclass(frozen=True)
+class TextBox:
+    """A line of text and where it is printed: PDF points from the page's top left."""
+
+    text: str
+    x0: float
+    top: float
+    x1: float
+    bottom: float
 
 
 @dataclass(frozen=True)
 class Page:
-    """Character range ``[start, end)`` of canonical text that came from page ``number`` (1-based)."""
+    """Character range ``[start, end)`` of canonical text that came from page ``number`` (1-based).
+
+    ``ocr``: the page had no text layer and was read by OCR; ``boxes`` then holds its lines and
+    where they are, since there are no characters in the file to find a quote by."""
 
     number: int
     start: int
     end: int
+    ocr: bool = False
+    boxes: tuple[TextBox, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -187,9 +209,14 @@ def content_hash(*parts: str, length: int = 16) -> str:
 @dataclass(frozen=True)
 class ParseLimits:
     """What one file may cost to parse (settings ``parse_timeout_s``, ``parse_memory_mb``,
-    ``max_pdf_pages``, ``max_text_chars``)."""
+    ``max_pdf_pages``, ``max_text_chars``, ``max_ocr_pages``).
+
+    ``timeout_s`` bounds the time between two signs of progress: a PDF reports each page, so a
+    long scan read by OCR page by page runs as long as its pages take, while a parser stuck on
+    one page (or on a file with no pages) is stopped."""
 
     timeout_s: float = 600.0  # an 80-page report with tables parses in well under a minute here
     memory_mb: int = 1024  # the same report peaks near 300 MB
     max_pages: int = 1000  # a yearbook or a law collection runs to a few hundred pages
     max_text_chars: int = 5_000_000  # a 300-page report is about 400 000 characters
+    max_ocr_pages: int = 300  # pages read by OCR per file (about 10 s each on two cores); 0: no OCR

@@ -4,9 +4,11 @@ Parsers are large C and Python libraries fed files from strangers: a page of 100
 elements, a .docx that unpacks to gigabytes, a PDF that makes pdfminer loop. Each file is
 therefore parsed (``ingest.pipeline.ingest_file``) by a child process, ``python -m
 ingest.worker``, which the writer keeps for many files. Requests and replies travel over its
-pipes as length-prefixed pickles. The parent waits at most ``timeout_s`` for a reply and
-watches the child's resident memory; a child over either limit, or cancelled, is killed, the
-file fails with a message that says which limit it hit, and the next file gets a fresh child.
+pipes as length-prefixed pickles; before its reply the child reports each PDF page it finished
+(``("page", number, total, ocr)``), which the parent passes on as progress. The parent waits at
+most ``timeout_s`` for the reply or the next page and watches the child's resident memory; a
+child over either limit, or cancelled, is killed, the file fails with a message that says which
+limit it hit, and the next file gets a fresh child.
 The child only returns records: whatever happens to it, nothing of the file is stored.
 
 The child also limits its own data segment (``RLIMIT_DATA``) to the memory limit, so an
@@ -34,7 +36,7 @@ from ingest import errors
 from ingest.chunk import Chunker
 from ingest.errors import UnreadableDocumentError, ZhikuError
 from ingest.pipeline import IngestResult
-from ingest.records import ParseLimits
+from ingest.records import PageProgress, ParseLimits
 
 _HEADER = struct.Struct("!Q")
 _POLL_S = 0.05  # how often the parent looks at the child's memory while it waits
@@ -105,9 +107,16 @@ class ParseWorker:
         process = self._process
         return process.pid if process is not None and process.poll() is None else None
 
-    def parse(self, path: Path, chunker: Chunker, timings: dict[str, float] | None = None) -> IngestResult:
-        """``ingest_file(path, chunker)`` in the child. Raises the parse's own ``ZhikuError``, or
-        ``ParseLimitError`` when it went past a limit or was cancelled."""
+    def parse(
+        self,
+        path: Path,
+        chunker: Chunker,
+        timings: dict[str, float] | None = None,
+        on_page: PageProgress | None = None,
+    ) -> IngestResult:
+        """``ingest_file(path, chunker)`` in the child, ``on_page`` told of each PDF page it read.
+        Raises the parse's own ``ZhikuError``, or ``ParseLimitError`` when it went past a limit or
+        was cancelled."""
         with self._lock:
             self._cancelled.clear()
             process = self._start()
@@ -119,7 +128,7 @@ class ParseWorker:
                 process = self._start()
                 assert process.stdin is not None
                 _send(process.stdin, (str(path), chunker, self.limits))
-            reply = self._wait(process, path)
+            reply = self._wait(process, path, on_page)
         kind, *rest = reply
         if kind == "ok":
             result, spent = rest
@@ -136,7 +145,7 @@ class ParseWorker:
             raise cls(message)
         raise ZhikuError(message)
 
-    def _wait(self, process: subprocess.Popen[bytes], path: Path) -> Any:
+    def _wait(self, process: subprocess.Popen[bytes], path: Path, on_page: PageProgress | None) -> Any:
         assert process.stdout is not None
         deadline = time.monotonic() + self.limits.timeout_s
         while True:
@@ -153,6 +162,11 @@ class ParseWorker:
                     raise ParseLimitError(
                         f"解析进程意外退出（退出码 {code}），文件可能已损坏：{path.name} (the parser died on this file)"
                     )
+                if reply[0] == "page":  # progress, not the reply: the time limit starts again
+                    deadline = time.monotonic() + self.limits.timeout_s
+                    if on_page is not None:
+                        on_page(*reply[1:])
+                    continue
                 if resident > self.limits.memory_mb / 2:
                     self._stop()  # memory a parse took is not given back: start the next file afresh
                 return reply
@@ -166,8 +180,8 @@ class ParseWorker:
                 self._stop()
                 limit = self.limits.timeout_s
                 raise ParseLimitError(
-                    f"解析超时：{path.name} 超过 {limit:.0f} 秒仍未完成，已停止（设置 parse_timeout_s） "
-                    f"(parsing took over {limit:.0f} s and was stopped; setting parse_timeout_s)"
+                    f"解析超时：{path.name} 超过 {limit:.0f} 秒没有进展，已停止（设置 parse_timeout_s） "
+                    f"(parsing made no progress for {limit:.0f} s and was stopped; setting parse_timeout_s)"
                 )
 
     def _memory_message(self, path: Path) -> str:
@@ -225,13 +239,21 @@ def _limit_memory(memory_mb: int) -> None:
         resource.setrlimit(resource.RLIMIT_DATA, (limit, limit))
 
 
+_replies: IO[bytes] | None = None  # the child's reply pipe, for progress before the reply
+
+
 def _reply_to(request: tuple[str, Chunker, ParseLimits]) -> tuple[Any, ...]:
     from ingest.pipeline import ingest_file
 
     path, chunker, limits = request
     timings: dict[str, float] = {}
+
+    def tell(number: int, total: int, ocr: bool) -> None:
+        if _replies is not None:
+            _send(_replies, ("page", number, total, ocr))
+
     try:
-        result = ingest_file(Path(path), chunker, timings=timings, limits=limits)
+        result = ingest_file(Path(path), chunker, timings=timings, limits=limits, on_page=tell)
     except MemoryError:
         return ("memory", "MemoryError", "")
     except ZhikuError as error:
@@ -248,7 +270,9 @@ def main(argv: list[str], serve: Callable[[tuple[str, Chunker, ParseLimits]], tu
     """The child's loop: read a request, parse, reply; end when the parent closes the pipe."""
     parent, memory_mb = int(argv[0]), int(argv[1])
     _die_with(parent)
+    global _replies
     requests, replies = sys.stdin.buffer, sys.stdout.buffer
+    _replies = replies
     sys.stdout = sys.stderr  # a library's stray print must not corrupt the reply pipe
     _limit_memory(memory_mb)
     while (request := _receive(requests)) is not None:

@@ -142,9 +142,9 @@ def test_lines_inside_a_page_and_years_are_kept() -> None:
 
 
 def test_page_number_shapes() -> None:
-    for line in ("3", "- 3 -", "— 12 —", "第3页", "第 3 页 共 11 页", "3 / 11", "Page 3 of 11", "1 0"):
+    for line in ("3", "- 3 -", "— 12 —", "第3页", "第 3 页 共 11 页", "3 / 11", "Page 3 of 11", "1 0", "一3—", "—2一"):
         assert is_page_number(line), line
-    for line in ("2023", "1.基本情况", "表 3", "3.5%", "- 8 -x"):
+    for line in ("2023", "1.基本情况", "表 3", "3.5%", "- 8 -x", "一、3", "第一3"):
         assert not is_page_number(line), line
 
 
@@ -204,26 +204,58 @@ def test_hainan_text_has_no_spurious_spaces_inside_words(hainan: LoadedFile) -> 
     assert "农 机" not in text and "补 贴" not in text
 
 
-def test_scanned_pdf_is_an_ocr_error() -> None:
+@pytest.fixture(scope="module")
+def scanned() -> LoadedFile:
+    return load_pdf(SCANNED)  # eight pages of images: about 40 s of OCR
+
+
+@pytest.mark.slow
+def test_a_scanned_pdf_is_read_by_ocr(scanned: LoadedFile) -> None:
+    assert [number for number, _ in scanned.ocr_pages] == list(range(1, 9))
+    text = _text(scanned).replace("\n", "")  # printed lines, joined by cleaning later
+    assert "将全国划分为6大区域" in _text(scanned, page=2).replace("\n", "")
+    assert "补贴额测算比例可提高至40%" in _text(scanned, page=5).replace("\n", "")
+    # the scanner app's mark is no text, and the printed page numbers (「— 2 —」, read as
+    # 「—2一」) are no part of the sentence they sat in
+    assert "扫描全能王" not in text
+    assert "统一大市场" in text
+    assert scanned.warnings == ("8页没有文字层，已用OCR识别，请核对引文 (read by OCR)",)
+    # each OCR line keeps where it is printed, in PDF points (an A4 page is 595 x 842)
+    lines = dict(scanned.ocr_pages)[5]
+    assert any("40%" in line.text for line in lines)
+    assert all(0 <= line.x0 < line.x1 <= 596 and 0 <= line.top < line.bottom <= 843 for line in lines)
+
+
+def test_without_ocr_a_scanned_pdf_says_it_needs_it() -> None:
     with pytest.raises(UnreadableDocumentError) as info:
-        load_pdf(SCANNED)
+        load_pdf(SCANNED, ocr_pages=0)
     message = str(info.value)
     assert "没有文字层" in message and "OCR" in message
     assert "no text layer" in message
 
 
-def test_scanned_page_inside_a_text_pdf_is_a_warning(tmp_path: Path) -> None:
+def _pdf_with_a_scanned_page(path: Path, scanned_text: str) -> None:
+    """Three pages: text, an image of ``scanned_text`` with a scanner app's mark, text again."""
+    import pypdfium2
+    from reportlab.lib.utils import ImageReader
     from reportlab.pdfbase import pdfmetrics
     from reportlab.pdfbase.cidfonts import UnicodeCIDFont
     from reportlab.pdfgen import canvas
 
     pdfmetrics.registerFont(UnicodeCIDFont("STSong-Light"))
-    path = tmp_path / "mixed.pdf"
+    printed = path.with_suffix(".printed.pdf")
+    c = canvas.Canvas(str(printed))
+    c.setFont("STSong-Light", 14)
+    c.drawString(72, 760, scanned_text)
+    c.showPage()
+    c.save()
+    image = pypdfium2.PdfDocument(str(printed))[0].render(scale=200 / 72).to_pil()  # the "scan"
+
     c = canvas.Canvas(str(path))
     c.setFont("STSong-Light", 12)
     c.drawString(72, 760, "第一页的正文，有文字层。")
     c.showPage()
-    c.drawInlineImage(_grey_image(), 72, 400, width=300, height=300)  # a "scan": image only
+    c.drawImage(ImageReader(image), 0, 0, width=595, height=842)
     c.setFont("STSong-Light", 9)
     c.drawString(72, 30, "扫描全能王 创建")
     c.showPage()
@@ -232,16 +264,31 @@ def test_scanned_page_inside_a_text_pdf_is_a_warning(tmp_path: Path) -> None:
     c.showPage()
     c.save()
 
-    loaded = load_pdf(path)
-    assert loaded.warnings == ("第2页没有文字层，需要OCR",)
+
+def test_a_scanned_page_inside_a_text_pdf_is_read_by_ocr(tmp_path: Path) -> None:
+    path = tmp_path / "mixed.pdf"
+    _pdf_with_a_scanned_page(path, "第二页是扫描件：每台补贴3000元。")
+    pages: list[tuple[int, int, bool]] = []
+    loaded = load_pdf(path, on_page=lambda *page: pages.append(page))
+    assert pages == [(1, 3, False), (2, 3, True), (3, 3, False)]
+    assert [number for number, _ in loaded.ocr_pages] == [2]
+    assert "每台补贴3000元" in _text(loaded, page=2)
+    assert [b.page for b in loaded.blocks] == [1, 2, 3]
+    assert "扫描全能王" not in _text(loaded)
+    assert loaded.warnings == ("1页没有文字层，已用OCR识别，请核对引文 (read by OCR)",)
+    (_, lines), = loaded.ocr_pages
+    line = next(line for line in lines if "3000" in line.text)
+    # where reportlab drew it: from x 72, on a baseline 760 pt above the bottom (82 below the top)
+    assert 66 < line.x0 < 78 and line.top < 842 - 760 < line.bottom and line.bottom - line.top < 25
+
+
+def test_past_the_ocr_budget_a_scanned_page_is_a_warning(tmp_path: Path) -> None:
+    path = tmp_path / "mixed.pdf"
+    _pdf_with_a_scanned_page(path, "第二页是扫描件。")
+    loaded = load_pdf(path, ocr_pages=0)
+    assert loaded.warnings == ("第2页没有文字层，需要OCR（已超出 max_ocr_pages 或未安装OCR）",)
     assert [b.page for b in loaded.blocks] == [1, 3]
     assert "扫描全能王" not in _text(loaded)
-
-
-def _grey_image() -> object:
-    from PIL import Image
-
-    return Image.new("L", (64, 64), color=128)
 
 
 def test_encrypted_pdf_is_unreadable(tmp_path: Path) -> None:

@@ -69,7 +69,7 @@ class Settings:
     max_upload_mb: float = 50.0
     # what one file may cost to parse (in its worker process); a file past a limit fails alone
     parse_timeout_s: float = 600.0
-    parse_memory_mb: int = 1024
+    parse_memory_mb: int = 1536
     max_pdf_pages: int = 1000
     max_ocr_pages: int = 300  # pages of a file without a text layer read by OCR; 0 turns OCR off
     max_text_chars: int = 5_000_000

@@ -23,6 +23,7 @@ citation from an OCR page can be highlighted on the page like any other.
 from __future__ import annotations
 
 import itertools
+import os
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -66,7 +67,10 @@ class _RapidOcr:
             raise OcrUnavailableError(
                 "未安装 OCR 引擎 rapidocr-onnxruntime (pip install rapidocr-onnxruntime)"
             ) from error
-        self._engine = RapidOCR(text_score=MIN_SCORE)
+        # onnxruntime's default is a thread per core: on a large server that is many threads and
+        # their memory for no gain on one page at a time
+        threads = min(os.cpu_count() or 1, 4)
+        self._engine = RapidOCR(text_score=MIN_SCORE, intra_op_num_threads=threads, inter_op_num_threads=1)
         self._lock = threading.Lock()  # one onnxruntime session pair: one page at a time
 
     def __call__(self, image: np.ndarray) -> Sequence[Piece]:

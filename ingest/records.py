@@ -216,7 +216,7 @@ class ParseLimits:
     one page (or on a file with no pages) is stopped."""
 
     timeout_s: float = 600.0  # an 80-page report with tables parses in well under a minute here
-    memory_mb: int = 1024  # the same report peaks near 300 MB
+    memory_mb: int = 1536  # the same report peaks near 300 MB; OCR of a scanned page near 800 MB
     max_pages: int = 1000  # a yearbook or a law collection runs to a few hundred pages
     max_text_chars: int = 5_000_000  # a 300-page report is about 400 000 characters
     max_ocr_pages: int = 300  # pages read by OCR per file (about 10 s each on two cores); 0: no OCR

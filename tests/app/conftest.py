@@ -12,6 +12,7 @@ from app.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
 REPORTS = [ROOT / "corpus" / "000_1945969dfabc08b4.txt", ROOT / "corpus" / "001_235bd42144b22a26.txt"]
+SCANNED = ROOT / "tests" / "fixtures" / "scanned_notice.pdf"
 
 
 @pytest.fixture(scope="session")
@@ -33,3 +34,19 @@ def copy_home(reports_home: Path, tmp_path: Path) -> Path:
     target = tmp_path / "home"
     shutil.copytree(reports_home, target)
     return target
+
+
+@pytest.fixture(scope="session")
+def scanned_home(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[tuple[int, int, bool]]]:
+    """A data folder with the scanned notice indexed (eight pages read by OCR), and the page
+    progress its update reported."""
+    home = tmp_path_factory.mktemp("scanned") / "home"
+    settings = Settings(home=home)
+    pages: list[tuple[int, int, bool]] = []
+    index = open_index(settings)
+    try:
+        report = index.update([SCANNED], make_chunker(settings), on_page=lambda *page: pages.append(page))
+    finally:
+        index.close()
+    assert not report.failures, report.failures
+    return home, pages

@@ -8,6 +8,8 @@
     PATCH /api/documents/{doc_id}  {"title": "..."}: the document's title, in every citation from now on
     POST /api/reindex    rebuild vectors and the lexical index                      ?wait=false: 202 + job
     GET  /api/jobs, GET /api/jobs/{id}, DELETE /api/jobs/{id}   the write queue; DELETE cancels a job
+    GET  /api/documents/{doc_id}/file            the original file, as indexed (410 if it changed since)
+    GET  /api/documents/{doc_id}/pages/{n}?start=&end=   a PDF page as PNG, the text [start, end) marked
     GET  /api/health
 
 Library writes run one at a time on the write queue (``app.jobs``): a request waiting for its
@@ -19,7 +21,9 @@ eval harness checks. Errors are ``{"error": "中文 (English)"}`` with a 4xx sta
 
 Access: the server binds 127.0.0.1 by default. Binding any other address needs ``users``
 (the app's login) and ``api_token`` (``Authorization: Bearer <token>`` on every API call);
-without them it refuses to start. A token set while on loopback is required as well.
+without them it refuses to start. A token set while on loopback is required as well. The
+original file and its pages open from links in the app, so they take the app's login cookie as
+well as the token.
 """
 
 from __future__ import annotations
@@ -34,19 +38,22 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
+import pypdfium2
 import uvicorn
 from fastapi import Depends, FastAPI, File, Request, UploadFile
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import JSONResponse
+from fastapi.responses import FileResponse, JSONResponse, Response
 from pydantic import BaseModel, Field
 
 from app.api import Assistant
 from app.jobs import JobCancelledError, QueueFullError, UnknownJobError
 from app.library import Library, UnknownDocumentError, UploadOutcome, sweep, too_large
+from app.pages import SourceChangedError, quote_boxes, render_page, stored_file
 from app.service import ApiError, Service
 from app.services import make_chunker, open_index
 from app.settings import Settings
 from app.ui import mount
+from index.docstore import StoredDocument
 from index.store import StoreUnavailableError
 from ingest.errors import SettingsError, ZhikuError
 from ingest.load import collect_files
@@ -157,6 +164,18 @@ def create_api(service: Service) -> FastAPI:
 
     guarded = [Depends(token), Depends(same_site)]
 
+    def reader(request: Request) -> None:
+        # The original file and its pages open from links in the app, where a browser sends its
+        # login cookie and no token: either one will do, under the same rules as everything else.
+        if not settings.user_logins() and not settings.api_token:
+            return
+        scheme, _, value = request.headers.get("authorization", "").partition(" ")
+        if settings.api_token and scheme.lower() == "bearer" and secrets.compare_digest(value.strip(), settings.api_token):
+            return
+        if logged_in(api, request):
+            return
+        raise ApiError(401, "需要登录或有效的 API 令牌 (log in to the app, or send the API token)")
+
     @api.get("/api/health")
     def health() -> JSONResponse:
         """ok, or 503 naming the component that cannot be reached (the docstore, the vector store)."""
@@ -220,6 +239,37 @@ def create_api(service: Service) -> FastAPI:
         job = service.library.submit_retitle(doc_id, body.title)
         return {"document": (await asyncio.wrap_future(job.future)).to_dict()}
 
+    @api.get("/api/documents/{doc_id}/file", dependencies=[Depends(reader)])
+    def original(doc_id: str) -> FileResponse:
+        """The file the document was read from, as indexed (410 when it changed or is gone since)."""
+        document = _document(service, doc_id)
+        path = _stored(document.source, doc_id)
+        media = _MEDIA_TYPES.get(path.suffix.lower(), "application/octet-stream")
+        return FileResponse(path, media_type=media, filename=path.name, content_disposition_type="inline")
+
+    @api.get("/api/documents/{doc_id}/pages/{number}", dependencies=[Depends(reader)])
+    def page_image(doc_id: str, number: int, start: int | None = None, end: int | None = None) -> Response:
+        """Page ``number`` of a PDF as a PNG, the document's text ``[start, end)`` (a citation's
+        span) marked where it is printed."""
+        document = _document(service, doc_id)
+        if document.format != "pdf":
+            raise ApiError(400, f"只有 PDF 文档有页面 (only PDF documents have pages): {document.title}")
+        path = _stored(document.source, doc_id)
+        known = {page.number: page for page in document.pages}
+        quote = ""
+        if start is not None and end is not None:
+            text = service.assistant.index.docstore.text(doc_id) or ""
+            if not 0 <= start < end <= len(text):
+                raise ApiError(400, f"引文位置超出文档范围 (span out of range): {start}-{end}")
+            quote = text[start:end]
+        try:
+            page = known.get(number)
+            marks = quote_boxes(path, number, quote, page.boxes if page is not None else ()) if quote else []
+            image = render_page(path, number, marks)
+        except (IndexError, pypdfium2.PdfiumError):
+            raise ApiError(404, f"没有第 {number} 页 (no such page)") from None
+        return Response(image, media_type="image/png", headers={"Cache-Control": "private, max-age=3600"})
+
     @api.post("/api/reindex", dependencies=guarded)
     async def reindex(wait: bool = True) -> JSONResponse:
         """Rebuild the vectors and the lexical index (into a new collection, swapped in when
@@ -249,6 +299,44 @@ def create_api(service: Service) -> FastAPI:
         return service.library.cancel(job_id).to_dict()
 
     return api
+
+
+_MEDIA_TYPES = {
+    ".pdf": "application/pdf",
+    ".docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    ".html": "text/html; charset=utf-8",
+    ".htm": "text/html; charset=utf-8",
+    ".txt": "text/plain; charset=utf-8",
+    ".md": "text/plain; charset=utf-8",
+}
+
+
+def _document(service: Service, doc_id: str) -> StoredDocument:
+    document = service.assistant.index.docstore.document(doc_id)
+    if document is None or document.status != "complete":
+        raise UnknownDocumentError(f"资料库中没有文档 {doc_id} (no such document)")
+    return document
+
+
+def _stored(source: str, doc_id: str) -> Path:
+    try:
+        return stored_file(source, doc_id)
+    except SourceChangedError as error:
+        raise ApiError(410, str(error)) from None
+
+
+def logged_in(api: FastAPI, request: Request) -> bool:
+    """Whether the request carries the login cookie of the Gradio app mounted on ``api``."""
+    for route in api.routes:
+        app = getattr(route, "app", None)
+        tokens = getattr(app, "tokens", None)
+        cookie_id = getattr(app, "cookie_id", None)
+        if isinstance(tokens, dict) and cookie_id:
+            cookie = request.cookies.get(f"access-token-{cookie_id}") or request.cookies.get(
+                f"access-token-unsecure-{cookie_id}"
+            )
+            return cookie is not None and tokens.get(cookie) is not None
+    return False
 
 
 def _spool(

@@ -19,6 +19,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import gradio as gr
 from fastapi import FastAPI
@@ -43,6 +44,10 @@ CSS = """
 .zk-src .zk-where { color: #666; font-size: 0.85em; }
 .zk-src .zk-context { white-space: pre-wrap; line-height: 1.6; }
 .zk-src mark { background: #ffe58f; padding: 0 1px; }
+.zk-page { margin-top: 6px; }
+.zk-page .zk-page-view { max-height: 75vh; overflow: auto; border: 1px solid #ddd; }
+.zk-page img { display: block; width: 100%; cursor: zoom-in; }
+.zk-page img.zk-zoom { width: 200%; max-width: none; cursor: zoom-out; }
 a.zk-cite, a[href^="#zk-src-"] { text-decoration: none; font-weight: 600; color: #c0392b; cursor: pointer; }
 .zk-closest li { margin-bottom: 4px; }
 """
@@ -63,6 +68,10 @@ document.addEventListener("click", function (event) {
   const target = document.getElementById(id);
   if (target) target.scrollIntoView({block: "nearest"});
 }, true);
+document.addEventListener("click", function (event) {
+  const page = event.target.closest && event.target.closest(".zk-page img");
+  if (page) page.classList.toggle("zk-zoom");  // the page image: click to zoom in and out
+});
 </script>
 """
 
@@ -129,7 +138,23 @@ def source_html(citation: Citation, text: str | None, turn: str, group: str, act
         f'<div class="{classes}" id="zk-src-{turn}-{citation.n}">'
         f"<h4>[{citation.n}] 《{html.escape(citation.title)}》</h4>"
         f'<div class="zk-where">{html.escape(where)}{page} · {html.escape(Path(citation.source).name)}</div>'
-        f'<div class="zk-context">{context}</div></div>'
+        f'<div class="zk-context">{context}</div>{page_view(citation)}</div>'
+    )
+
+
+def page_view(citation: Citation) -> str:
+    """For a citation from a PDF: its page as printed with the quote marked (loaded when the
+    source is shown; click to zoom) and a link that opens the original file at that page."""
+    if citation.page is None or Path(citation.source).suffix.lower() != ".pdf":
+        return ""
+    base = f"/api/documents/{quote(citation.doc_id)}"
+    image = f"{base}/pages/{citation.page}?start={citation.start}&amp;end={citation.end}"
+    label = html.escape(citation.page_label)
+    return (
+        f'<details class="zk-page" open><summary>原页 page {label} · '
+        f'<a href="{base}/file#page={citation.page}" target="_blank" rel="noopener">打开原文件 open the PDF</a></summary>'
+        f'<div class="zk-page-view"><img loading="lazy" src="{image}" alt="{label}，引文已标出 (the quote marked)"></div>'
+        "</details>"
     )
 
 

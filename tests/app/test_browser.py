@@ -142,3 +142,74 @@ def test_ask_cite_draft_and_upload_in_a_real_browser(server: str, artifacts: Pat
             browser.close()
     for name in ("1-answer.png", "2-source.png", "3-draft.png", "4-library.png"):
         assert (artifacts / name).stat().st_size > 10_000
+
+
+@pytest.fixture(scope="module")
+def scanned_server(scanned_home: tuple[Path, list], tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """``zhiku serve`` with a login, over the scanned notice (read by OCR at ingest)."""
+    missing = _missing()
+    if missing:
+        if os.environ.get("CI"):
+            pytest.fail(f"browser test cannot run in CI: {missing}")
+        pytest.skip(missing)
+    home = tmp_path_factory.mktemp("browser-scan") / "home"
+    shutil.copytree(scanned_home[0], home)
+    env = {**os.environ, "ZHIKU_HOME": str(home), "GRADIO_ANALYTICS_ENABLED": "False", "ZHIKU_USERS": "staff:pw2"}
+    port = free_port()
+    command = [sys.executable, "-m", "app", "serve", "--host", "127.0.0.1", "--port", str(port), "--no-corpus"]
+    url = f"http://127.0.0.1:{port}"
+    with running(command, f"{url}/api/health", home / "serve.log", timeout=180, env=env, cwd=ROOT):
+        yield url
+
+
+def test_a_pdf_citation_shows_its_page_with_the_quote_marked(scanned_server: str, artifacts: Path) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS, headless=True)
+        context = browser.new_context(viewport={"width": 1440, "height": 1000})
+        page = context.new_page()
+        page.set_default_timeout(60_000)
+        try:
+            documents = context.request.get(f"{scanned_server}/api/documents")
+            assert documents.status == 200  # loopback with no token: the API is open
+            doc_id = documents.json()[0]["doc_id"]
+            # the original file is refused without the app's login ...
+            assert context.request.get(f"{scanned_server}/api/documents/{doc_id}/file").status == 401
+            assert context.request.post(f"{scanned_server}/login", form={"username": "staff", "password": "pw2"}).ok
+            page.goto(scanned_server)
+
+            page.locator("#zk-question textarea").fill("单北斗辅助驾驶系统的补贴额测算比例最高可以提高到多少？")
+            page.locator("#zk-question textarea").press("Enter")
+            chat = page.locator("#zk-chat")
+            expect(chat).to_contain_text("40%")
+            expect(chat).to_contain_text("秒")
+            links = chat.locator('a[href^="#zk-src-"]')
+            targets = [links.nth(i).get_attribute("href") or "" for i in range(links.count())]
+            target = next(t for t in targets if "40%" in (page.locator(f"{t} mark").text_content() or ""))
+            page.locator(target).evaluate("el => el.classList.remove('zk-active')")
+            chat.locator(f'a[href="{target}"]').click()
+            source = page.locator(target)
+            expect(source).to_contain_text("第 5 页（OCR）")
+            image = source.locator(".zk-page img")
+            expect(image).to_be_visible()
+            page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=image.element_handle())
+            assert image.evaluate("img => img.naturalWidth") == 1000
+            page.screenshot(path=str(artifacts / "5-page-view.png"), full_page=True)
+            image.click()  # zoom in
+            expect(image).to_have_class("zk-zoom")
+            page.screenshot(path=str(artifacts / "6-page-zoomed.png"), full_page=True)
+
+            # ... and opens, logged in, from the link beside the page
+            href = source.locator(".zk-page a").get_attribute("href") or ""
+            assert href.endswith("#page=5")
+            original = context.request.get(scanned_server + href.split("#")[0])
+            assert original.status == 200 and original.headers["content-type"] == "application/pdf"
+            assert original.body().startswith(b"%PDF")
+        except Exception:
+            page.screenshot(path=str(artifacts / "failure-page-view.png"), full_page=True)
+            raise
+        finally:
+            browser.close()
+    for name in ("5-page-view.png", "6-page-zoomed.png"):
+        assert (artifacts / name).stat().st_size > 10_000

@@ -34,6 +34,7 @@ from index.indexer import Index, UpdateReport
 from ingest.errors import ZhikuError
 from ingest.load import SUPPORTED_SUFFIXES, unsupported_message
 from ingest.pipeline import IngestResult
+from ingest.records import PageProgress
 
 _UNSAFE = re.compile(r"[^\w\u4e00-\u9fff（）()《》〔〕【】.\-]+")
 
@@ -172,12 +173,23 @@ class Library:
     def documents(self) -> list[DocumentRow]:
         return [DocumentRow.of(d, self.uploads) for d in self._reader.documents()]
 
-    def add(self, files: Sequence[tuple[str, Path]], on_file: Callable[[int], None] | None = None) -> list[UploadOutcome]:
+    def add(
+        self,
+        files: Sequence[tuple[str, Path]],
+        on_file: Callable[[int], None] | None = None,
+        on_page: PageProgress | None = None,
+    ) -> list[UploadOutcome]:
         """Store and index ``files`` (client name, temporary path), waiting for the job. Each
-        gets an outcome; one bad file does not stop the others."""
-        return self.submit_add(files, on_file).future.result()
+        gets an outcome; one bad file does not stop the others. ``on_page(number, total, ocr)``
+        follows a PDF page by page."""
+        return self.submit_add(files, on_file, on_page).future.result()
 
-    def submit_add(self, files: Sequence[tuple[str, Path]], on_file: Callable[[int], None] | None = None) -> Job:
+    def submit_add(
+        self,
+        files: Sequence[tuple[str, Path]],
+        on_file: Callable[[int], None] | None = None,
+        on_page: PageProgress | None = None,
+    ) -> Job:
         """Check and store ``files`` now (the temporary paths may go once this returns), and queue
         their indexing; the job's result is the list of outcomes, one per file."""
         early, stored = self._store(files, on_file)
@@ -187,7 +199,8 @@ class Library:
             if stored:
                 try:
                     report = self._index.update(
-                        list(stored.values()), make_chunker(self.settings), on_file=on_file, stop=stop
+                        list(stored.values()), make_chunker(self.settings), on_file=on_file, stop=stop,
+                        on_page=on_page,
                     )
                 except BaseException:
                     self._discard(stored.values())

@@ -331,12 +331,17 @@ def build_ui(service: Service) -> gr.Blocks:
                 done += n
                 progress((done, total), desc="导入中 ingesting", unit="file")
 
+            def page(number: int, pages: int, ocr: bool) -> None:
+                # a long PDF, and above all a scan read by OCR (seconds a page), shows its pages
+                what = "OCR 识别" if ocr else "读取"
+                progress((number, pages), desc=f"第 {done + 1}/{total} 个文件：{what}第 {number}/{pages} 页", unit="page")
+
             # only files Gradio itself received: a client may name any path in the request
             received = [Path(f) for f in files if _is_upload(Path(f))]
             if len(received) != len(files):
                 raise gr.Error("只能导入上传的文件 (only uploaded files can be ingested)")
             try:
-                outcomes = service.library.add([(f.name, f) for f in received], on_file=step)
+                outcomes = service.library.add([(f.name, f) for f in received], on_file=step, on_page=page)
             finally:
                 for spooled in received:  # the library keeps its own copy: Gradio's goes now
                     spooled.unlink(missing_ok=True)

@@ -16,6 +16,7 @@ harder than that:
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 from collections import Counter
@@ -529,9 +530,45 @@ class _Scanner:
             self._document.close()
 
 
+def runs_on(lines: Sequence[TextBox]) -> list[bool]:
+    """For each line read by OCR: whether the next line continues its sentence, seen on the page.
+
+    A printed line that reaches the right margin, stops without ending a sentence, and is
+    followed by a line starting at the left margin (no paragraph indent) was wrapped there: 「2.建立
+    “优机”承诺和调查制度。对于纳入“优机优补”范围⏎的“优机”，产销企业…」 is one paragraph, though its
+    first line starts like a numbered heading. The margins are the page's outermost line edges;
+    "at" a margin is within a character (the line's height) of it.
+    """
+    if len(lines) < 2:
+        return [False] * len(lines)
+    left = min(line.x0 for line in lines)
+    right = max(line.x1 for line in lines)
+    out = []
+    for line, nxt in itertools.pairwise(lines):
+        size = line.bottom - line.top
+        out.append(
+            line.x1 >= right - size
+            and nxt.x0 <= left + 0.5 * size
+            and not line.text.rstrip().endswith(_SENTENCE_END)
+            and 0 < nxt.top - line.bottom < 2 * size
+        )
+    return [*out, False]
+
+
+_SENTENCE_END = ("。", "！", "？", "!", "?", "；", ";", "：", ":")
+
+
 def _ocr_content(content: _PageContent, lines: tuple[TextBox, ...]) -> _PageContent:
-    items = tuple(_Item(top=line.top, line=line.text) for line in lines if not is_watermark(line.text))
-    return replace(content, items=items, ocr=lines)
+    kept = [line for line in lines if not is_watermark(line.text)]
+    items: list[_Item] = []
+    joined = False
+    for line, runs in zip(kept, runs_on(kept), strict=True):
+        if joined:
+            items[-1] = _Item(top=items[-1].top, line=(items[-1].line or "") + line.text)
+        else:
+            items.append(_Item(top=line.top, line=line.text))
+        joined = runs
+    return replace(content, items=tuple(items), ocr=lines)
 
 
 def load_pdf(

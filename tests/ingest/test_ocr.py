@@ -37,3 +37,17 @@ def test_boxes_come_back_in_pdf_points() -> None:
     # rendered at 144 dpi: two pixels a point
     (line,) = ocr_lines([_piece(144, 288, 432, 316, "补贴标准")], scale=2.0)
     assert (line.x0, line.top, line.x1, line.bottom) == (72.0, 144.0, 216.0, 158.0)
+
+
+def test_a_line_reaching_the_right_margin_runs_on_into_an_unindented_next_line() -> None:
+    from ingest.pdf import runs_on
+    from ingest.records import TextBox
+
+    lines = [
+        TextBox("（二）建立健全机制。", 110, 100, 300, 115),  # a heading: ends short of the margin
+        TextBox("2.建立承诺和调查制度。对于纳入优补范围", 110, 122, 500, 137),  # indented, full, mid-sentence
+        TextBox("的机具，产销企业要签订承诺协议。", 80, 144, 360, 159),  # unindented: its continuation
+        TextBox("协议要报县级农业农村部门备案并接受监管。各省要充分", 110, 166, 500, 181),
+        TextBox("— 3 —", 280, 400, 320, 415),  # far below, in the middle: a page number
+    ]
+    assert runs_on(lines) == [False, True, False, False, False]

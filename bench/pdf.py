@@ -67,7 +67,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         text_pages += pages - read
         ocr_seconds += on_ocr
         ocr_pages += read
-        print(f"{path.name[:40]:40s} {pages:4d} pages  {seconds:6.1f} s  text {1000 * (seconds - on_ocr) / max(pages - read, 1):6.1f} ms/page"
+        per_page = 1000 * (seconds - on_ocr) / max(pages - read, 1)
+        print(f"{path.name[:40]:40s} {pages:4d} pages  {seconds:6.1f} s  text {per_page:6.1f} ms/page"
               + (f"  OCR {read} pages {on_ocr / read:5.1f} s/page" if read else ""))
     print(f"text pages: {int(text_pages)} in {text_seconds:.1f} s = {1000 * text_seconds / max(text_pages, 1):.1f} ms/page"
           + (f"; OCR pages: {int(ocr_pages)}, {ocr_seconds / ocr_pages:.1f} s/page" if ocr_pages else ""))

@@ -571,6 +571,11 @@ def _ocr_content(content: _PageContent, lines: tuple[TextBox, ...]) -> _PageCont
     return replace(content, items=tuple(items), ocr=lines)
 
 
+def _masks(contents: Sequence[_PageContent]) -> list[list[bool]]:
+    """Each page's running lines (headers, footers, page numbers), found across all pages."""
+    return running_line_mask([[item.line for item in content.items if item.line is not None] for content in contents])
+
+
 def load_pdf(
     path: Path,
     max_pages: int = ParseLimits.max_pages,
@@ -581,7 +586,10 @@ def load_pdf(
     """Read ``path`` into text and table blocks in reading order, one page at a time.
 
     A page with no text but an image (a scan, a page that is one picture) is read by OCR, up to
-    ``ocr_pages`` pages per file; ``on_page(number, total, ocr)`` is called after each page.
+    ``ocr_pages`` pages per file. Such a page is known once every page is read: a page that
+    shows only a running header or a page number as text is a picture too. So ``on_page(number,
+    total, ocr)`` is called after each page is read, then again (``ocr`` true) after each page OCR
+    read.
     Raises :class:`UnreadableDocumentError` for encrypted, corrupt or text-less files that OCR
     could not read; a page left unread only adds a warning.
     """
@@ -602,12 +610,16 @@ def load_pdf(
                     content = _PageContent(items=(), has_images=False, failed=True)
                 # Long reports: drop the page's parsed layout before reading the next one.
                 page.close()
-                scanned = not content.items and content.has_images
-                if scanned and (lines := scanner.read(number)) is not None:
-                    content = _ocr_content(content, lines)
                 contents.append(content)
                 if on_page is not None:
-                    on_page(number, total, content.ocr is not None)
+                    on_page(number, total, False)
+        masks = _masks(contents)
+        for number, (content, mask) in enumerate(zip(contents, masks, strict=True), start=1):
+            pictured = content.has_images and not _blocks_of_page(content.items, mask, number)
+            if pictured and (lines := scanner.read(number)) is not None:
+                contents[number - 1] = _ocr_content(content, lines)
+                if on_page is not None:
+                    on_page(number, total, True)
     except _TooManyPages as exc:
         raise UnreadableDocumentError(
             f"PDF 页数过多：{path.name} 共 {exc.pages} 页，上限 {max_pages} 页，请拆分后再导入（设置 max_pdf_pages） "
@@ -619,8 +631,7 @@ def load_pdf(
         scanner.close()
     page_count = len(contents)
 
-    page_lines = [[item.line for item in content.items if item.line is not None] for content in contents]
-    masks = running_line_mask(page_lines)
+    masks = _masks(contents) if scanner.pages_read else masks
 
     blocks: list[Block] = []
     for number, (content, mask) in enumerate(zip(contents, masks, strict=True), start=1):

@@ -270,7 +270,7 @@ def test_a_scanned_page_inside_a_text_pdf_is_read_by_ocr(tmp_path: Path) -> None
     _pdf_with_a_scanned_page(path, "第二页是扫描件：每台补贴3000元。")
     pages: list[tuple[int, int, bool]] = []
     loaded = load_pdf(path, on_page=lambda *page: pages.append(page))
-    assert pages == [(1, 3, False), (2, 3, True), (3, 3, False)]
+    assert pages == [(1, 3, False), (2, 3, False), (3, 3, False), (2, 3, True)]  # read, then OCR
     assert [number for number, _ in loaded.ocr_pages] == [2]
     assert "每台补贴3000元" in _text(loaded, page=2)
     assert [b.page for b in loaded.blocks] == [1, 2, 3]

@@ -23,6 +23,7 @@ LABELS: dict[str, tuple[str, bool]] = {
     "draft_length_ok": ("篇幅合规 draft length ok", True),
     "retrieval_all_quotes": ("检索 all quotes in 1500", True),
     "retrieval_any_quote": ("检索 any quote in 1500", True),
+    "retrieval_all_pieces": ("检索 all quotes in 1500, cells in any layout", True),
     "retrieval_mrr": ("检索 MRR", True),
     "retrieval_recall": ("检索 recall@k", True),
     "latency_p50": ("耗时 p50 (s)", False),

@@ -53,6 +53,11 @@ class Passage:
 class RetrievalScore:
     all_in_budget: bool  # every gold quote inside the first BUDGET_CHARS characters
     any_in_budget: bool
+    # every gold quote's pieces (its runs between spaces) inside the first BUDGET_CHARS, in any
+    # order: a quote copied from a PDF page's raw text holds a table row with a wrapped cell as
+    # the page lays it out (「…赴非 2 2016年10月 洲筹办…」), which a passage holding the row whole
+    # (「2 2016年10月 立项为…赴非洲筹办…」) never contains as one string
+    pieces_in_budget: bool
     reciprocal_rank: float  # 1 / rank of the first passage holding a gold quote, 0 if none
     recall: float  # share of gold quotes found anywhere in the passages
 
@@ -78,6 +83,7 @@ def score_item(item: EvalItem, passages: Sequence[Passage], budget: int = BUDGET
     quotes = [(quote_forms(s.quote), s.doc) for s in item.sources]
     window = normalize_for_match(budget_text(passages, budget))
     in_budget = [contains_quote(window, q) for q, _ in quotes]
+    pieces = [all(contains_quote(window, quote_forms(piece)) for piece in s.quote.split()) for s in item.sources]
     normalized = [normalize_for_match(p.text) for p in passages]
     found = [
         any(contains_quote(text, q) and _same_doc(p.source, doc) for text, p in zip(normalized, passages, strict=True))
@@ -91,6 +97,7 @@ def score_item(item: EvalItem, passages: Sequence[Passage], budget: int = BUDGET
     return RetrievalScore(
         all_in_budget=all(in_budget),
         any_in_budget=any(in_budget),
+        pieces_in_budget=all(pieces),
         reciprocal_rank=0.0 if rank is None else 1.0 / rank,
         recall=sum(found) / len(found) if found else 0.0,
     )

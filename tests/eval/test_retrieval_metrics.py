@@ -73,3 +73,12 @@ def test_a_quote_from_another_document_does_not_count_for_rank() -> None:
     score = score_item(item, [Passage("甲乙丙", "003.txt")])
     assert score.any_in_budget  # the text is there ...
     assert score.reciprocal_rank == 0.0 and score.recall == 0.0  # ... but not from the gold document
+
+
+def test_a_quote_in_a_page_s_raw_layout_counts_by_its_pieces() -> None:
+    # the quote as pdfplumber lays out a table row whose last cell wraps around the row's others
+    item = _item("首批试点学校。赴非 2 2016年10月 洲筹办中赞职业技术学院")
+    row = Passage("2\t2016年10月\t立项为首批试点学校。赴非洲筹办中赞职业技术学院", "a.pdf")
+    score = score_item(item, [row])
+    assert not score.all_in_budget and score.pieces_in_budget
+    assert not score_item(item, [Passage("2\t2016年10月\t立项为首批试点学校。", "a.pdf")]).pieces_in_budget

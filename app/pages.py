@@ -6,8 +6,10 @@ page, the quote is found again among the page's characters: the text layer's cha
 read by OCR, the lines OCR read, each character given an equal share of its line's box.
 Whitespace is no character on a page, so both sides are compared without it. Cleaning may have
 changed the quote against the page (a footnote mark dropped, a line's hyphen joined), so the
-quote is found run by run: from each place in it, the longest run the page holds after the
-run before, at least ``MIN_PIECE`` characters; what matches nowhere is skipped.
+quote is found run by run: from each place in it, the longest run the page holds (at least
+``MIN_PIECE`` characters) from where its first run was found on and clear of the runs found
+before, since a table row whose cell wraps is printed with the row's later cells before the
+cell's end; what matches nowhere is skipped.
 
 Boxes are in PDF points from the page's top left; they are drawn on the rendered page as
 translucent marks, one per line of the quote.
@@ -85,19 +87,30 @@ def find_quote(chars: Sequence[tuple[str, Box]], quote: str) -> list[Box]:
     text = "".join(char for char, _ in chars)
     wanted = _SPACE.sub("", quote)
     spans: list[tuple[int, int]] = []
-    i = cursor = 0
+    i = anchor = 0
     while i < len(wanted):
-        # the longest run of the quote from here that the page has after the last one found
+        # the longest run of the quote from here that the page has from where the quote's first
+        # run was found on (a wrapped table cell puts a row's later cells before its end)
         size = MIN_PIECE
-        at = text.find(wanted[i : i + size], cursor)
+        at = _free(text, wanted[i : i + size], anchor, spans)
         if at < 0 or i + size > len(wanted):
             i += 1
             continue
-        while i + size < len(wanted) and (longer := text.find(wanted[i : i + size + 1], cursor)) >= 0:
+        while i + size < len(wanted) and (longer := _free(text, wanted[i : i + size + 1], anchor, spans)) >= 0:
             size, at = size + 1, longer
+        if not spans:
+            anchor = at
         spans.append((at, at + size))
-        i, cursor = i + size, at + size
+        i += size
     return _line_boxes([chars[i][1] for start, end in spans for i in range(start, end)])
+
+
+def _free(text: str, run: str, start: int, taken: Sequence[tuple[int, int]]) -> int:
+    """Where ``run`` is in ``text`` from ``start`` on, clear of the ``taken`` spans; -1 if nowhere."""
+    at = text.find(run, start)
+    while at >= 0 and any(a < at + len(run) and at < b for a, b in taken):
+        at = text.find(run, at + 1)
+    return at
 
 
 def _line_boxes(boxes: Sequence[Box]) -> list[Box]:

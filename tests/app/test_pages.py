@@ -34,3 +34,12 @@ def test_ocr_lines_share_their_box_among_their_characters() -> None:
     chars = _ocr_layer([TextBox("补贴 标准", 100, 50, 180, 70)])
     assert [c for c, _ in chars] == ["补", "贴", "标", "准"]
     assert chars[2][1] == Box(140, 50, 160, 70)
+
+
+def test_a_row_with_a_wrapped_cell_is_marked_where_each_part_is_printed() -> None:
+    # printed: 「专项招聘会 2023-05-31 152」 with the cell's end 「校园场」 on the next line, and the
+    # next row's 「152」 below it; the canonical row keeps the cell whole
+    page = (_line("百日冲刺专项", 100) + _line("2023-05-31", 100, x0=200) + _line("1525", 100, x0=320)
+            + _line("校园招聘会", 112) + _line("另一场招聘会", 130) + _line("1525", 130, x0=320))
+    boxes = find_quote(page, "百日冲刺专项校园招聘会\t2023-05-31\t1525")
+    assert boxes == [Box(100, 100, 160, 110), Box(100, 112, 150, 122), Box(200, 100, 360, 110)]

@@ -306,8 +306,8 @@ class Library:
         return self.submit_retitle(doc_id, title).future.result()
 
     def submit_retitle(self, doc_id: str, title: str) -> Job:
-        """Queue a new title for ``doc_id`` (checked now); every later citation shows it. The
-        chunks keep the parsed title in what was embedded: retrieval is unchanged."""
+        """Queue a new title for ``doc_id`` (checked now); every later citation shows it, and its
+        chunks are embedded again with it (``Index.retitle``), so asking by the title finds them."""
         title = " ".join(title.split())
         if not 1 <= len(title) <= MAX_TITLE_CHARS:
             raise ZhikuError(f"标题须为 1 到 {MAX_TITLE_CHARS} 个字 (a title has 1 to {MAX_TITLE_CHARS} characters)")
@@ -319,7 +319,7 @@ class Library:
             with self._index.writing():
                 if self._index.docstore.document(doc_id) is None:
                     raise UnknownDocumentError(f"资料库中没有文档 {doc_id} (no such document)")
-                self._index.docstore.set_title(doc_id, title)
+                self._index.retitle(doc_id, title)
                 current = self._index.docstore.document(doc_id)
             assert current is not None
             return DocumentRow.of(current, self.uploads)

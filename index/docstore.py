@@ -183,10 +183,13 @@ class DocStore:
         with self._transaction() as db:
             db.executemany("DELETE FROM documents WHERE doc_id = ?", [(d,) for d in doc_ids])
 
-    def set_title(self, doc_id: str, title: str) -> None:
-        """Give a document the title a person chose; every citation reads it from here."""
+    def set_title(self, doc_id: str, title: str, contexts: Sequence[tuple[str, str]] = ()) -> None:
+        """Give a document the title a person chose; every citation reads it from here. Its
+        chunks' new ``contexts`` (``(chunk_id, context)``, what was embedded) change with it."""
         with self._transaction() as db:
             db.execute("UPDATE documents SET title = ? WHERE doc_id = ?", (title, doc_id))
+            db.executemany("UPDATE chunks SET context = ? WHERE chunk_id = ? AND doc_id = ?",
+                           [(context, chunk_id, doc_id) for chunk_id, context in contexts])
 
     def set_source(self, doc_id: str, source: str) -> None:
         with self._transaction() as db:

@@ -23,9 +23,10 @@ import os
 import secrets
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Concatenate, Literal, ParamSpec, TypeVar
 
@@ -414,6 +415,28 @@ class Index:
     def _check_stop(self) -> None:
         if self._stop.is_set():
             raise UpdateCancelled("已取消 (cancelled)")
+
+    @_locked
+    def retitle(self, doc_id: str, title: str) -> int:
+        """Give ``doc_id`` a new title everywhere: in its citations, and in what its chunks are
+        embedded and indexed as (a context's first line is its document's title), so a search by
+        the right title finds it. Returns how many chunks were embedded again.
+
+        The vectors and the lexical index take the new contexts first, the docstore last, in one
+        transaction with the title: a crash between leaves the old title, listed and cited, with
+        vectors that already know the new one."""
+        self._stop = threading.Event()  # a cancel meant for an earlier write does not stop this one
+        chunks = self.docstore.doc_chunks(doc_id)
+        carried = Counter(c.context.split("\n", 1)[0] for c in chunks).most_common(1)
+        renamed = [
+            replace(c, context=title + c.context[len(carried[0][0]):])
+            for c in chunks
+            if carried and c.context.startswith(carried[0][0] + "\n") and carried[0][0] != title
+        ]
+        if renamed:
+            self._index_chunks(renamed, UpdateReport(), None)
+        self.docstore.set_title(doc_id, title, [(c.chunk_id, c.context) for c in renamed])
+        return len(renamed)
 
     @_locked
     def remove(self, doc_ids: Iterable[str]) -> int:

@@ -251,3 +251,26 @@ def test_vectors_a_killed_reindex_lost_are_embedded_again_and_counted(index: Ind
     assert report.embedded == chunks  # said, not 「embedded: 0」
     assert index.vectors.count() == chunks
     assert_consistent(index)
+
+
+def test_a_new_title_is_embedded_and_indexed_with_the_document_s_chunks(index: Index, folder: Path) -> None:
+    index.update(sorted(folder.iterdir()))
+    [doc] = index.resolve(SMALL[0])
+    before = {c.chunk_id: c.context for c in index.docstore.doc_chunks(doc.doc_id)}
+    title = "鲲鹏职教联合体年度纪要"  # 鲲鹏: a word no document holds
+    assert not index.lexical.search("鲲鹏", top_k=5)
+    assert index.retitle(doc.doc_id, title) == len(before)
+    stored = index.docstore.document(doc.doc_id)
+    assert stored is not None and stored.title == title
+    after = {c.chunk_id: c.context for c in index.docstore.doc_chunks(doc.doc_id)}
+    assert after.keys() == before.keys()
+    for chunk_id, context in after.items():
+        assert context.startswith(title + "\n")
+        assert context.split("\n", 1)[1] == before[chunk_id].split("\n", 1)[1]  # only the title changed
+    assert_consistent(index)
+    # searching by the new title finds the document, by words and by meaning
+    found = index.lexical.search("鲲鹏", top_k=5)
+    assert found and all(hit.chunk_id in after for hit in found)
+    hits = HybridRetriever(index).retrieve("鲲鹏职教联合体年度纪要", top_k=3)
+    assert hits and hits[0].chunk.doc_id == doc.doc_id
+    assert index.retitle(doc.doc_id, title) == 0  # the same title again embeds nothing

@@ -102,7 +102,7 @@ def find_quote(chars: Sequence[tuple[str, Box]], quote: str) -> list[Box]:
             anchor = at
         spans.append((at, at + size))
         i += size
-    return _line_boxes([chars[i][1] for start, end in spans for i in range(start, end)])
+    return _line_boxes([chars[k][1] for start, end in spans for k in range(start, end)])
 
 
 def _free(text: str, run: str, start: int, taken: Sequence[tuple[int, int]]) -> int:

@@ -254,6 +254,8 @@ def create_api(service: Service) -> FastAPI:
         document = _document(service, doc_id)
         if document.format != "pdf":
             raise ApiError(400, f"只有 PDF 文档有页面 (only PDF documents have pages): {document.title}")
+        if number < 1:
+            raise ApiError(404, f"没有第 {number} 页 (no such page)")
         path = _stored(document.source, doc_id)
         known = {page.number: page for page in document.pages}
         quote = ""

@@ -92,6 +92,7 @@ def test_the_cited_page_renders_with_the_quote_marked(scanned_home: tuple[Path, 
         assert original.status_code == 200 and original.headers["content-type"] == "application/pdf"
         assert original.content.startswith(b"%PDF") and original.content == SCANNED.read_bytes()
         assert client.get(f"{url[:-1]}99").status_code == 404
+        assert client.get(f"{url[:-1]}0").status_code == 404  # never the last page by a negative index
         assert client.get(url, params={"start": 0, "end": 10**9}).status_code == 400
         assert client.get("/api/documents/nope/file").status_code == 404
 

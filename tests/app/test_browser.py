@@ -49,21 +49,26 @@ def artifacts() -> Path:
     return folder
 
 
-@pytest.fixture(scope="module")
-def server(reports_home: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def _serve(source: Path, home: Path, **env: str) -> Iterator[str]:
+    """``zhiku serve`` on loopback over a copy of the library in ``source``, stopped afterwards."""
     missing = _missing()
     if missing:
         if os.environ.get("CI"):
             pytest.fail(f"browser test cannot run in CI: {missing}")
         pytest.skip(missing)
-    home = tmp_path_factory.mktemp("browser") / "home"
-    shutil.copytree(reports_home, home)  # 000 and 001 of corpus/ indexed (tests/app/conftest.py)
-    env = {**os.environ, "ZHIKU_HOME": str(home), "GRADIO_ANALYTICS_ENABLED": "False"}
+    shutil.copytree(source, home)
+    environment = {**os.environ, "ZHIKU_HOME": str(home), "GRADIO_ANALYTICS_ENABLED": "False", **env}
     port = free_port()
     command = [sys.executable, "-m", "app", "serve", "--host", "127.0.0.1", "--port", str(port), "--no-corpus"]
     url = f"http://127.0.0.1:{port}"
-    with running(command, f"{url}/api/health", home / "serve.log", timeout=180, env=env, cwd=ROOT):
+    with running(command, f"{url}/api/health", home / "serve.log", timeout=180, env=environment, cwd=ROOT):
         yield url
+
+
+@pytest.fixture(scope="module")
+def server(reports_home: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    # 000 and 001 of corpus/ indexed (tests/app/conftest.py)
+    yield from _serve(reports_home, tmp_path_factory.mktemp("browser") / "home")
 
 
 def test_ask_cite_draft_and_upload_in_a_real_browser(server: str, artifacts: Path, tmp_path: Path) -> None:
@@ -147,19 +152,7 @@ def test_ask_cite_draft_and_upload_in_a_real_browser(server: str, artifacts: Pat
 @pytest.fixture(scope="module")
 def scanned_server(scanned_home: tuple[Path, list], tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """``zhiku serve`` with a login, over the scanned notice (read by OCR at ingest)."""
-    missing = _missing()
-    if missing:
-        if os.environ.get("CI"):
-            pytest.fail(f"browser test cannot run in CI: {missing}")
-        pytest.skip(missing)
-    home = tmp_path_factory.mktemp("browser-scan") / "home"
-    shutil.copytree(scanned_home[0], home)
-    env = {**os.environ, "ZHIKU_HOME": str(home), "GRADIO_ANALYTICS_ENABLED": "False", "ZHIKU_USERS": "staff:pw2"}
-    port = free_port()
-    command = [sys.executable, "-m", "app", "serve", "--host", "127.0.0.1", "--port", str(port), "--no-corpus"]
-    url = f"http://127.0.0.1:{port}"
-    with running(command, f"{url}/api/health", home / "serve.log", timeout=180, env=env, cwd=ROOT):
-        yield url
+    yield from _serve(scanned_home[0], tmp_path_factory.mktemp("browser-scan") / "home", ZHIKU_USERS="staff:pw2")
 
 
 def test_a_pdf_citation_shows_its_page_with_the_quote_marked(scanned_server: str, artifacts: Path) -> None:

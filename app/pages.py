@@ -17,7 +17,6 @@ translucent marks, one per line of the quote.
 
 from __future__ import annotations
 
-import hashlib
 import io
 import re
 from collections.abc import Sequence
@@ -29,6 +28,7 @@ import pypdfium2
 from PIL import Image, ImageDraw
 
 from ingest.pdf import TEXT_SETTINGS
+from ingest.pipeline import file_hash
 from ingest.records import TextBox
 
 MIN_PIECE = 4  # a shorter run of a quote matches too many places on a page to mark it
@@ -55,7 +55,7 @@ def stored_file(source: str, doc_id: str) -> Path:
         data = path.read_bytes()
     except OSError:
         raise SourceChangedError(f"原文件已不在原处：{path.name}，请重新导入 (the file is gone)") from None
-    if hashlib.sha256(data).hexdigest()[:16] != doc_id:
+    if file_hash(data) != doc_id:
         raise SourceChangedError(f"原文件在导入后被修改：{path.name}，请重新导入 (the file changed since it was indexed)")
     return path
 

@@ -107,12 +107,14 @@ def create_api(service: Service) -> FastAPI:
     settings = service.settings
     api = FastAPI(title="智库 zhiku API", docs_url="/api/docs", openapi_url="/api/openapi.json", redoc_url=None)
 
+    def has_token(request: Request) -> bool:
+        scheme, _, value = request.headers.get("authorization", "").partition(" ")
+        return bool(settings.api_token) and scheme.lower() == "bearer" and secrets.compare_digest(
+            value.strip(), settings.api_token or ""
+        )
+
     def token(request: Request) -> None:
-        if not settings.api_token:
-            return
-        given = request.headers.get("authorization", "")
-        scheme, _, value = given.partition(" ")
-        if scheme.lower() != "bearer" or not secrets.compare_digest(value.strip(), settings.api_token):
+        if settings.api_token and not has_token(request):
             raise ApiError(401, "需要有效的 API 令牌：Authorization: Bearer <token> (a valid API token is required)")
 
     @api.exception_handler(ApiError)
@@ -169,10 +171,7 @@ def create_api(service: Service) -> FastAPI:
         # login cookie and no token: either one will do, under the same rules as everything else.
         if not settings.user_logins() and not settings.api_token:
             return
-        scheme, _, value = request.headers.get("authorization", "").partition(" ")
-        if settings.api_token and scheme.lower() == "bearer" and secrets.compare_digest(value.strip(), settings.api_token):
-            return
-        if logged_in(api, request):
+        if has_token(request) or logged_in(api, request):
             return
         raise ApiError(401, "需要登录或有效的 API 令牌 (log in to the app, or send the API token)")
 

@@ -55,6 +55,20 @@ CREATE TABLE IF NOT EXISTS library (
     key TEXT PRIMARY KEY,
     value TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS bases (
+    base_id TEXT PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE,
+    description TEXT NOT NULL,
+    created_at REAL NOT NULL
+);
+-- a document's knowledge bases, by its content id; no foreign key to documents, since a document
+-- written again (put_pending deletes and inserts its row) keeps them; removal deletes them
+CREATE TABLE IF NOT EXISTS base_documents (
+    base_id TEXT NOT NULL REFERENCES bases (base_id) ON DELETE CASCADE,
+    doc_id TEXT NOT NULL,
+    PRIMARY KEY (base_id, doc_id)
+);
+CREATE INDEX IF NOT EXISTS base_documents_doc ON base_documents (doc_id);
 INSERT OR IGNORE INTO library VALUES ('id', lower(hex(randomblob(16))));
 INSERT OR IGNORE INTO library VALUES ('generation', '0');
 INSERT OR IGNORE INTO library VALUES ('writer', '');
@@ -74,6 +88,17 @@ class LibraryState:
     generation: int
     writer: str
     collection: str
+
+
+@dataclass(frozen=True)
+class KnowledgeBase:
+    """A named part of the library (政策法规, 本校年报): a document belongs to any number of them."""
+
+    base_id: str
+    name: str
+    description: str
+    documents: int  # complete documents in it
+    created_at: float
 
 
 @dataclass(frozen=True)
@@ -172,16 +197,91 @@ class DocStore:
         with self._transaction() as db:
             db.executemany("UPDATE documents SET status = ? WHERE doc_id = ?", [(status, d) for d in ids])
 
-    def commit_replacement(self, complete: Iterable[str], deleting: Iterable[str]) -> None:
-        """Mark new documents complete and the ones they replace as deleting, atomically."""
+    def commit_replacement(
+        self,
+        complete: Iterable[str],
+        deleting: Iterable[str],
+        *,
+        successors: Iterable[tuple[str, str]] = (),
+        bases: Iterable[str] = (),
+    ) -> None:
+        """Mark new documents complete and the ones they replace as deleting, atomically. Each
+        new document of ``successors`` (``(old, new)``: an edited file's new version) takes the
+        knowledge bases of the old, and every complete one joins ``bases``."""
+        complete = list(complete)
         with self._transaction() as db:
             db.executemany("UPDATE documents SET status = 'complete' WHERE doc_id = ?", [(d,) for d in complete])
             db.executemany("UPDATE documents SET status = 'deleting' WHERE doc_id = ?", [(d,) for d in deleting])
+            db.executemany(
+                "INSERT OR IGNORE INTO base_documents SELECT base_id, ? FROM base_documents WHERE doc_id = ?",
+                [(new, old) for old, new in successors],
+            )
+            db.executemany("INSERT OR IGNORE INTO base_documents VALUES (?, ?)",
+                           [(base_id, doc_id) for base_id in bases for doc_id in complete])
 
     def delete(self, doc_ids: Iterable[str]) -> None:
-        """Drop documents and (by cascade) their chunks."""
+        """Drop documents, (by cascade) their chunks, and their places in knowledge bases."""
+        ids = [(d,) for d in doc_ids]
         with self._transaction() as db:
-            db.executemany("DELETE FROM documents WHERE doc_id = ?", [(d,) for d in doc_ids])
+            db.executemany("DELETE FROM documents WHERE doc_id = ?", ids)
+            db.executemany("DELETE FROM base_documents WHERE doc_id = ?", ids)
+
+    # ------------------------------------------------------------------ knowledge bases
+
+    def create_base(self, name: str, description: str = "") -> KnowledgeBase:
+        """A new, empty knowledge base (``sqlite3.IntegrityError`` when the name is taken)."""
+        base_id = "kb_" + secrets.token_hex(4)
+        now = time.time()
+        with self._transaction() as db:
+            db.execute("INSERT INTO bases VALUES (?, ?, ?, ?)", (base_id, name, description, now))
+        return KnowledgeBase(base_id, name, description, 0, now)
+
+    def update_base(self, base_id: str, *, name: str | None = None, description: str | None = None) -> None:
+        with self._transaction() as db:
+            if name is not None:
+                db.execute("UPDATE bases SET name = ? WHERE base_id = ?", (name, base_id))
+            if description is not None:
+                db.execute("UPDATE bases SET description = ? WHERE base_id = ?", (description, base_id))
+
+    def delete_base(self, base_id: str) -> None:
+        """Delete the knowledge base (its documents stay in the library)."""
+        with self._transaction() as db:
+            db.execute("DELETE FROM bases WHERE base_id = ?", (base_id,))
+
+    def bases(self) -> list[KnowledgeBase]:
+        """Every knowledge base, by name, with how many complete documents it holds."""
+        rows = self._db.execute(
+            "SELECT b.base_id, b.name, b.description, COUNT(d.doc_id), b.created_at FROM bases b "
+            "LEFT JOIN base_documents m ON m.base_id = b.base_id "
+            "LEFT JOIN documents d ON d.doc_id = m.doc_id AND d.status = 'complete' "
+            "GROUP BY b.base_id ORDER BY b.name"
+        )
+        return [KnowledgeBase(str(i), str(n), str(desc), int(count), float(at)) for i, n, desc, count, at in rows]
+
+    def set_members(self, base_id: str, *, add: Iterable[str] = (), remove: Iterable[str] = ()) -> None:
+        """Put documents into the knowledge base and take others out of it, in one write."""
+        with self._transaction() as db:
+            db.executemany("INSERT OR IGNORE INTO base_documents VALUES (?, ?)", [(base_id, d) for d in add])
+            db.executemany("DELETE FROM base_documents WHERE base_id = ? AND doc_id = ?", [(base_id, d) for d in remove])
+
+    def base_documents(self, base_ids: Iterable[str]) -> set[str]:
+        """The complete documents in any of ``base_ids``."""
+        ids = list(base_ids)
+        if not ids:
+            return set()
+        marks = ",".join("?" * len(ids))
+        rows = self._db.execute(
+            f"SELECT DISTINCT m.doc_id FROM base_documents m JOIN documents d ON d.doc_id = m.doc_id "
+            f"WHERE m.base_id IN ({marks}) AND d.status = 'complete'", ids,
+        )
+        return {str(r[0]) for r in rows}
+
+    def memberships(self) -> dict[str, list[str]]:
+        """doc_id → the ids of the knowledge bases it is in."""
+        out: dict[str, list[str]] = {}
+        for base_id, doc_id in self._db.execute("SELECT base_id, doc_id FROM base_documents ORDER BY base_id"):
+            out.setdefault(str(doc_id), []).append(str(base_id))
+        return out
 
     def set_title(self, doc_id: str, title: str, contexts: Sequence[tuple[str, str]] = ()) -> None:
         """Give a document the title a person chose; every citation reads it from here. Its

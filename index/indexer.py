@@ -24,7 +24,7 @@ import secrets
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -32,8 +32,9 @@ from typing import Any, Concatenate, Literal, ParamSpec, TypeVar
 
 import numpy as np
 
+from index.bases import clean_description, clean_name, find_base, refuse_taken
 from index.contracts import DocumentStore, LexicalStore, LexicalStoreFactory, VectorStore, VectorStoreFactory
-from index.docstore import DocStore, StoredDocument, same_file
+from index.docstore import DocStore, KnowledgeBase, StoredDocument, same_file
 from index.embed import Embedder
 from index.lexical import LexicalIndex
 from index.store import COLLECTION, ForeignCollectionError, StoreUnavailableError, chroma_collections
@@ -92,6 +93,8 @@ class UpdateReport:
     files: list[tuple[Path, FileOutcome, IngestResult | StoredDocument]] = field(default_factory=list)
     failures: list[tuple[Path, str]] = field(default_factory=list)
     duplicates: list[tuple[Path, str]] = field(default_factory=list)  # (path, source of the same content)
+    # documents already in the library that files of this update hold (unchanged, moved, or the same content)
+    held: list[str] = field(default_factory=list)
     embedded: int = 0
     removed_docs: int = 0
     times: StageTimes = field(default_factory=StageTimes)
@@ -258,8 +261,12 @@ class Index:
         on_embedded: Progress | None = None,
         stop: threading.Event | None = None,
         on_page: PageProgress | None = None,
+        bases: Collection[str] = (),
     ) -> UpdateReport:
         """Bring the index up to date with ``paths`` (files): add new, replace changed, skip unchanged.
+
+        Every document the files hold, new or already indexed, joins the knowledge bases ``bases``
+        (ids); a changed file's new version keeps the knowledge bases of the old.
 
         Progress: ``on_file(1)`` after each file, ``on_page(number, total, ocr)`` after each page
         of a PDF, ``on_embedded(n)`` after each batch of chunks embedded.
@@ -287,10 +294,12 @@ class Index:
             batch.append((path, outcome))
             pending_chunks += len(outcome.chunks)
             if pending_chunks >= batch_chunks:
-                self._write_batch(batch, signature, report, on_embedded)
+                self._write_batch(batch, signature, report, on_embedded, bases)
                 batch, pending_chunks = [], 0
         if batch:
-            self._write_batch(batch, signature, report, on_embedded)
+            self._write_batch(batch, signature, report, on_embedded, bases)
+        for base_id in bases if report.held else ():
+            self.docstore.set_members(base_id, add=report.held)
         return report
 
     def _classify(
@@ -330,6 +339,7 @@ class Index:
             else:
                 self.docstore.set_source(doc_id, source)  # the file was moved or renamed
                 report.files.append((path, "moved", existing))
+            report.held.append(doc_id)
             return None
         try:
             stage: dict[str, float] = {}
@@ -354,14 +364,17 @@ class Index:
         signature: str,
         report: UpdateReport,
         on_embedded: Progress | None,
+        bases: Collection[str] = (),
     ) -> None:
         new_ids = {r.document.doc_id for _, r in batch}
-        replaced_sources = {
-            old.doc_id: old.source
+        earlier = [
+            (old, r.document.doc_id)
             for _, r in batch
             for old in self.docstore.by_source(r.document.source)
             if old.doc_id not in new_ids
-        }
+        ]
+        successors = [(old.doc_id, new) for old, new in earlier]  # an edited file's versions
+        replaced_sources = {old.doc_id: old.source for old, _ in earlier}
         replaced = set(replaced_sources)
         started = time.perf_counter()
         self.docstore.put_pending([(r.document, r.chunks) for _, r in batch], signature)
@@ -371,7 +384,7 @@ class Index:
         self._index_chunks(chunks, report, on_embedded)
 
         started = time.perf_counter()
-        self.docstore.commit_replacement(complete=new_ids, deleting=replaced)
+        self.docstore.commit_replacement(complete=new_ids, deleting=replaced, successors=successors, bases=bases)
         self._drop(replaced)
         report.times.store += time.perf_counter() - started
         report.removed_docs += len(replaced)
@@ -461,6 +474,61 @@ class Index:
         if self.lexical.remove_docs(doc_ids):
             self._save_lexical()
         self.docstore.delete(doc_ids)
+
+    # ------------------------------------------------------------------ knowledge bases
+
+    def bases(self) -> list[KnowledgeBase]:
+        return self.docstore.bases()
+
+    def base(self, ref: str) -> KnowledgeBase:
+        """The knowledge base named ``ref`` (its id or its name); ``UnknownBaseError`` otherwise."""
+        return find_base(self.docstore.bases(), ref)
+
+    def base_documents(self, refs: Iterable[str]) -> set[str]:
+        """The documents of the knowledge bases ``refs`` name (ids or names): a retrieval filter."""
+        return self.docstore.base_documents([self.base(ref).base_id for ref in refs])
+
+    @_locked
+    def create_base(self, name: str, description: str = "") -> KnowledgeBase:
+        name, description = clean_name(name), clean_description(description)
+        refuse_taken(self.docstore.bases(), name)
+        return self.docstore.create_base(name, description)
+
+    @_locked
+    def edit_base(self, ref: str, *, name: str | None = None, description: str | None = None) -> KnowledgeBase:
+        """Rename a knowledge base or change its description (its documents stay in it)."""
+        base = self.base(ref)
+        if name is not None:
+            name = clean_name(name)
+            refuse_taken(self.docstore.bases(), name, other_than=base.base_id)
+        self.docstore.update_base(base.base_id, name=name,
+                                  description=None if description is None else clean_description(description))
+        return self.base(base.base_id)
+
+    @_locked
+    def delete_base(self, ref: str, *, with_documents: bool = False) -> int:
+        """Delete a knowledge base. Its documents stay in the library, unless ``with_documents``:
+        then those in no other knowledge base are removed (one still in another stays, for that
+        one's sake). Returns how many documents were removed."""
+        base = self.base(ref)
+        removed = 0
+        if with_documents:
+            members = self.docstore.base_documents([base.base_id])
+            elsewhere = {d for d, ids in self.docstore.memberships().items() if set(ids) - {base.base_id}}
+            removed = self.remove(members - elsewhere)
+        self.docstore.delete_base(base.base_id)
+        return removed
+
+    @_locked
+    def file_documents(self, ref: str, *, add: Iterable[str] = (), remove: Iterable[str] = ()) -> KnowledgeBase:
+        """Put documents into the knowledge base ``ref`` and take others out (unknown ids refused)."""
+        base = self.base(ref)
+        add, remove = list(add), list(remove)
+        unknown = [d for d in (*add, *remove) if self.docstore.document(d) is None]
+        if unknown:
+            raise ZhikuError(f"资料库中没有这些文档 (unknown documents): {', '.join(unknown)}")
+        self.docstore.set_members(base.base_id, add=add, remove=remove)
+        return self.base(base.base_id)
 
     # ------------------------------------------------------------------ recovery
 

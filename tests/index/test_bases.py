@@ -116,3 +116,11 @@ def test_deleting_a_base_keeps_or_removes_its_documents(index: Index, tmp_path: 
     assert index.base_documents([shared.base_id]) == {lab_doc.doc_id}
     with pytest.raises(UnknownBaseError):
         index.delete_base("人事")
+
+
+def test_a_base_deleted_while_its_file_was_indexed_costs_the_file_nothing(index: Index, tmp_path: Path) -> None:
+    gone = index.create_base("临时")
+    index.delete_base(gone.base_id)
+    report = index.update([_write(tmp_path / "docs", "leave.txt", LEAVE)], bases=[gone.base_id])
+    assert report.count("added") == 1 and not report.failures
+    assert index.docstore.memberships() == {} and len(index.documents()) == 1

@@ -29,7 +29,8 @@ from eval.dataset import EvalItem, load_items
 from eval.harness import evaluate, summarize
 from eval.report import compare, gate, read_run, summary_table, write_run
 from eval.retrieval import Passage
-from index.docstore import StoredDocument
+from index.bases import UnknownBaseError
+from index.docstore import KnowledgeBase, StoredDocument
 from index.hybrid import Filters, ScoredChunk
 from index.indexer import Index, UpdateReport
 from ingest.errors import ZhikuError
@@ -96,8 +97,34 @@ class IngestSummary:
         return "\n".join(lines)
 
 
+class _LogLines:
+    """A stream for tqdm that is not a terminal (a pipe, a CI log): each refresh becomes one line of
+    its own, instead of a run of carriage returns that a log shows as one endless line."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+
+    def write(self, text: str) -> None:
+        line = text.replace("\r", "").rstrip()
+        if line:
+            self.stream.write(line + "\n")
+
+    def flush(self) -> None:
+        self.stream.flush()
+
+
+def _bar(*, file: TextIO, **kwargs: Any) -> tqdm:
+    """A tqdm progress bar on ``file``: live on a terminal; elsewhere a line every 30 s at most,
+    so a log of a long ingest or eval still shows it moving."""
+    isatty = getattr(file, "isatty", None)
+    if isatty is not None and isatty():
+        return tqdm(file=file, **kwargs)
+    # position=0: no cursor moves between the bars (they mean nothing in a log)
+    return tqdm(file=_LogLines(file), mininterval=30, ascii=True, position=0, **kwargs)
+
+
 def _progress(items: Sequence[Path], stream: TextIO) -> Iterable[Path]:
-    return tqdm(items, desc="导入 ingest", unit="file", file=stream, disable=None)
+    return _bar(iterable=items, desc="导入 ingest", unit="file", file=stream)
 
 
 def _atomic_write_lines(path: Path, lines: Iterable[str]) -> None:
@@ -137,10 +164,11 @@ def run_ingest(args: argparse.Namespace, settings: Settings, out: TextIO, err: T
     files, bad, ignored = collect_files(Path(p) for p in args.paths)
     index = open_index(settings)
     try:
+        bases = [_base_for_ingest(index, args.kb, err).base_id] if args.kb else []
         with (
-            tqdm(total=len(files), desc="解析 parse", unit="file", file=err, disable=None) as files_bar,
-            tqdm(desc="嵌入 embed", unit="chunk", file=err, disable=None) as embed_bar,
-            tqdm(desc="OCR 识别", unit="page", file=err, disable=None) as ocr_bar,
+            _bar(total=len(files), desc="解析 parse", unit="file", file=err) as files_bar,
+            _bar(desc="嵌入 embed", unit="chunk", file=err) as embed_bar,
+            _bar(desc="OCR 识别", unit="page", file=err) as ocr_bar,
         ):
 
             def on_page(number: int, total: int, ocr: bool) -> None:
@@ -149,7 +177,7 @@ def run_ingest(args: argparse.Namespace, settings: Settings, out: TextIO, err: T
 
             report = index.update(
                 files, make_chunker(settings, args.max_chars), batch_chunks=args.batch_chunks,
-                on_file=files_bar.update, on_embedded=embed_bar.update, on_page=on_page,
+                on_file=files_bar.update, on_embedded=embed_bar.update, on_page=on_page, bases=bases,
             )
         documents, chunks = len(index.documents()), index.docstore.chunk_count()
     finally:
@@ -258,16 +286,23 @@ def _export_chunks(args: argparse.Namespace, settings: Settings, out: TextIO, er
     return 1 if summary.failures else 0
 
 
+def _base_for_ingest(index: Index, ref: str, err: TextIO) -> KnowledgeBase:
+    """The knowledge base ``zhiku ingest --kb`` files into, made when it does not exist yet."""
+    try:
+        return index.base(ref)
+    except UnknownBaseError:
+        base = index.create_base(ref)
+        err.write(f"新建知识库 created knowledge base「{base.name}」({base.base_id})\n")
+        return base
+
+
 def run_search(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
     query = sys.stdin.read() if args.query == "-" else args.query
     index = open_index(settings)
     try:
-        filters = None
-        if args.doc or args.kind:
-            doc_ids = None
-            if args.doc:
-                doc_ids = {d.doc_id for ref in args.doc for d in _resolve_or_fail(index, ref)}
-            filters = Filters.of(doc_ids, args.kind)
+        filters = _filters(index, args.doc, args.kb)
+        if args.kind:
+            filters = Filters.of(filters.doc_ids if filters else None, args.kind)
         retriever = make_retriever(settings, index)
         started = time.perf_counter()
         hits = retriever.retrieve(query, top_k=args.top_k or settings.top_k, filters=filters)
@@ -325,6 +360,9 @@ def run_list(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
     index = open_index(settings)
     try:
         docs = index.documents()
+        if args.kb:
+            members = index.base_documents([args.kb])
+            docs = [d for d in docs if d.doc_id in members]
     finally:
         index.close()
     if args.json:
@@ -354,7 +392,7 @@ def run_remove(args: argparse.Namespace, settings: Settings, out: TextIO) -> int
 def run_reindex(args: argparse.Namespace, settings: Settings, out: TextIO, err: TextIO) -> int:
     index = open_index(settings)
     try:
-        with tqdm(total=index.docstore.chunk_count(), desc="嵌入 embed", unit="chunk", file=err, disable=None) as bar:
+        with _bar(total=index.docstore.chunk_count(), desc="嵌入 embed", unit="chunk", file=err) as bar:
             report = index.reindex(on_embedded=bar.update, adopt=args.adopt)
         documents = len(index.documents())
     finally:
@@ -416,7 +454,7 @@ def run_eval(args: argparse.Namespace, settings: Settings, out: TextIO, err: Tex
         def answer(item: EvalItem) -> Answer:
             return assistant.ask(item.question, history=item.history)
 
-        with tqdm(total=len(items), desc="评测 eval", unit="q", file=err, disable=None) as bar:
+        with _bar(total=len(items), desc="评测 eval", unit="q", file=err) as bar:
             records = evaluate(items, answer, texts, passages, bar.update)
     target = Path(args.out)
     meta = {"questions": args.questions, "generator": generator.name, "embedder": settings.embed_model,
@@ -459,10 +497,61 @@ def print_answer(answer: Answer, out: TextIO) -> None:
     out.write(f"\n({answer.generator}, {answer.seconds:.2f}s)\n")
 
 
-def _filters(index: Index, refs: Sequence[str] | None) -> Filters | None:
-    if not refs:
-        return None
-    return Filters.of(doc_ids={d.doc_id for ref in refs for d in _resolve_or_fail(index, ref)})
+def _filters(index: Index, refs: Sequence[str] | None, base: str | None = None) -> Filters | None:
+    """The documents ``refs`` name, within the knowledge base ``base``; None: the whole library."""
+    scope: set[str] | None = None
+    if base:
+        scope = index.base_documents([base])
+        if not scope:
+            raise ZhikuError(f"知识库「{index.base(base).name}」中还没有文档 (the knowledge base has no documents yet)："
+                             f"`zhiku ingest PATH --kb {base}`")
+    if refs:
+        named = {d.doc_id for ref in refs for d in _resolve_or_fail(index, ref)}
+        scope = named if scope is None else scope & named
+        if not scope:
+            raise ZhikuError("所选文档都不在这个知识库中 (none of these documents is in the knowledge base)")
+    return None if scope is None else Filters.of(doc_ids=scope)
+
+
+def run_kb(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
+    """``zhiku kb list|create|rename|delete|add|drop``: the library's knowledge bases."""
+    index = open_index(settings)
+    try:
+        if args.action == "list":
+            bases = index.bases()
+            if args.json:
+                out.write(json.dumps([asdict(b) for b in bases], ensure_ascii=False, indent=2) + "\n")
+            for base in bases if not args.json else ():
+                about = f"  {base.description}" if base.description else ""
+                out.write(f"{base.base_id}  {base.name}  documents={base.documents}{about}\n")
+            if not bases and not args.json:
+                out.write("还没有知识库 (no knowledge bases yet): `zhiku kb create 名称`\n")
+            return 0
+        if not args.name:
+            raise ZhikuError(f"请给出知识库名称 (give the knowledge base's name): zhiku kb {args.action} 名称")
+        if args.action == "create":
+            base = index.create_base(args.name, args.description or "")
+            out.write(f"已新建知识库 created「{base.name}」({base.base_id})\n")
+        elif args.action == "rename":
+            if not args.items or len(args.items) != 1:
+                raise ZhikuError("用法 usage: zhiku kb rename 旧名称 新名称")
+            base = index.edit_base(args.name, name=args.items[0])
+            out.write(f"已改名 renamed: {base.base_id} →「{base.name}」\n")
+        elif args.action == "delete":
+            removed = index.delete_base(args.name, with_documents=args.with_documents)
+            for doc in removed:
+                out.write(f"已删除文档 removed: {doc.doc_id} 《{doc.title}》\n")
+            out.write(f"已删除知识库 deleted「{args.name}」；删除文档 {len(removed)} 个 (documents removed)\n")
+        else:  # add | drop
+            if not args.items:
+                raise ZhikuError(f"请给出文档 (give documents: id, path or title): zhiku kb {args.action} 名称 文档…")
+            doc_ids = [d.doc_id for ref in args.items for d in _resolve_or_fail(index, ref)]
+            changes = {"add": doc_ids} if args.action == "add" else {"remove": doc_ids}
+            base = index.file_documents(args.name, **changes)
+            out.write(f"知识库「{base.name}」现有 {base.documents} 个文档 (documents in the knowledge base)\n")
+        return 0
+    finally:
+        index.close()
 
 
 def run_ask(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
@@ -473,7 +562,7 @@ def run_ask(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
     with Assistant(settings, args.generator) as assistant:
         if not assistant.index.documents():
             raise ZhikuError("索引为空 (the index is empty): 请先运行 `zhiku ingest corpus/`")
-        filters = _filters(assistant.index, args.doc)
+        filters = _filters(assistant.index, args.doc, args.kb)
         answer = assistant.ask(question.strip(), filters=filters, history=args.history or ())
     _write_answer(answer, args.json, out)
     return 0
@@ -496,7 +585,7 @@ def run_draft(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
             raise ZhikuError("请用 --topic 给出写作主题 (give a topic with --topic)")
         if not assistant.index.documents():
             raise ZhikuError("索引为空 (the index is empty): 请先运行 `zhiku ingest corpus/`")
-        draft = assistant.draft(args.topic, args.template, args.max_chars, _filters(assistant.index, args.doc))
+        draft = assistant.draft(args.topic, args.template, args.max_chars, _filters(assistant.index, args.doc, args.kb))
     if args.out:
         path = export(draft, Path(args.out), title=f"{args.topic}（{args.template}）")
         if not args.json:
@@ -536,6 +625,7 @@ def build_parser() -> argparse.ArgumentParser:
     ingest.add_argument("--max-chars", type=_int_in(50, 4000), help="每个片段的最大字数 max characters per chunk (50–4000)")
     ingest.add_argument("--batch-chunks", type=_int_in(1, 100_000), default=512,
                         help="每批嵌入并提交的片段数 chunks per committed batch (1–100000)")
+    ingest.add_argument("--kb", help="放入此知识库（没有则新建）put the documents into this knowledge base (made if missing)")
     ingest.add_argument("--out", help="只解析并把片段写入此 JSONL 文件，不建索引 (parse only, write chunks JSONL)")
     ingest.add_argument("--json", action="store_true", help="机器可读输出 machine-readable summary")
 
@@ -543,11 +633,22 @@ def build_parser() -> argparse.ArgumentParser:
     search.add_argument("query", help="问题或关键词；- 表示从标准输入读取 (question; - reads stdin)")
     search.add_argument("-k", "--top-k", type=_int_in(1, 100), help="返回条数 number of passages (1–100, default: top_k)")
     search.add_argument("--doc", action="append", help="只在此文档中检索 restrict to a document (id, path or title)")
+    search.add_argument("--kb", help="只在此知识库中检索 restrict to a knowledge base (name or id)")
     search.add_argument("--kind", action="append", choices=["text", "table_row"], help="片段类型 chunk kind")
     search.add_argument("--json", action="store_true", help="机器可读输出 machine-readable results")
 
     listing = sub.add_parser("list", help="列出已索引的文档 list indexed documents")
     listing.add_argument("--json", action="store_true", help="机器可读输出 machine-readable list")
+    listing.add_argument("--kb", help="只列出此知识库的文档 only the documents of a knowledge base")
+
+    kb = sub.add_parser("kb", help="知识库 knowledge bases: list, create, rename, delete, add / drop documents")
+    kb.add_argument("action", choices=["list", "create", "rename", "delete", "add", "drop"])
+    kb.add_argument("name", nargs="?", help="知识库名称或 id knowledge base name or id")
+    kb.add_argument("items", nargs="*", help="rename: 新名称 new name; add/drop: 文档 id、路径或标题 documents")
+    kb.add_argument("--description", help="create: 说明 a description")
+    kb.add_argument("--with-documents", action="store_true",
+                    help="delete: 同时删除只属于它的文档 also remove the documents in no other knowledge base")
+    kb.add_argument("--json", action="store_true", help="list: 机器可读输出 machine-readable")
 
     remove = sub.add_parser("remove", help="从索引中删除文档 remove documents from the index")
     remove.add_argument("docs", nargs="+", help="文档 id、路径或标题 document id, path or title")
@@ -563,6 +664,7 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("question", help="问题；- 表示从标准输入读取 (question; - reads stdin)")
     ask.add_argument("--generator", choices=GENERATORS, help="生成器 generator (default: settings generator, extractive)")
     ask.add_argument("--doc", action="append", help="只依据此文档回答 restrict to a document (id, path or title)")
+    ask.add_argument("--kb", help="只依据此知识库回答 answer from a knowledge base (name or id)")
     ask.add_argument("--json", action="store_true", help="输出完整的 Answer JSON (the full Answer as JSON)")
     ask.add_argument("--history", action="append", metavar="EARLIER",
                      help="同一对话中之前的问题，可重复，由早到晚 (an earlier question; repeat, oldest first)")
@@ -574,6 +676,7 @@ def build_parser() -> argparse.ArgumentParser:
                        help="篇幅上限（字） length limit in characters (50–5000, default 300)")
     draft.add_argument("--out", help="导出为 .docx 或 .md export to a .docx or .md file")
     draft.add_argument("--doc", action="append", help="只依据此文档 restrict to a document (id, path or title)")
+    draft.add_argument("--kb", help="只依据此知识库 draft from a knowledge base (name or id)")
     draft.add_argument("--list-templates", action="store_true", help="列出可用模板 list the templates")
     draft.add_argument("--json", action="store_true", help="输出完整的 Answer JSON (the full Answer as JSON)")
 
@@ -609,6 +712,7 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: Text
             "search": lambda: run_search(args, settings, out),
             "list": lambda: run_list(args, settings, out),
             "remove": lambda: run_remove(args, settings, out),
+            "kb": lambda: run_kb(args, settings, out),
             "reindex": lambda: run_reindex(args, settings, out, err),
             "ask": lambda: run_ask(args, settings, out),
             "draft": lambda: run_draft(args, settings, out),

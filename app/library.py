@@ -29,7 +29,7 @@ from typing import Any
 from app.jobs import Job, WriteQueue
 from app.services import make_chunker
 from app.settings import Settings
-from index.docstore import StoredDocument
+from index.docstore import KnowledgeBase, StoredDocument
 from index.indexer import Index, UpdateReport
 from ingest.errors import ZhikuError
 from ingest.load import SUPPORTED_SUFFIXES, unsupported_message
@@ -64,16 +64,18 @@ class DocumentRow:
     chunks: int
     warnings: tuple[str, ...]
     uploaded: bool
+    bases: tuple[str, ...] = ()  # the names of the knowledge bases it is in
 
     @classmethod
-    def of(cls, doc: StoredDocument, uploads: Path) -> DocumentRow:
+    def of(cls, doc: StoredDocument, uploads: Path, bases: Sequence[str] = ()) -> DocumentRow:
         source = Path(doc.source)
         return cls(doc.doc_id, doc.title, source.name, doc.format, len(doc.pages), doc.tables, doc.chunks,
-                   doc.warnings, source.is_relative_to(uploads))
+                   doc.warnings, source.is_relative_to(uploads), tuple(bases))
 
     def to_dict(self) -> dict[str, Any]:
         record = asdict(self)
         record["warnings"] = list(self.warnings)
+        record["bases"] = list(self.bases)
         return record
 
 
@@ -170,28 +172,79 @@ class Library:
         known = {os.path.realpath(d.source) for d in self._index.docstore.documents(status=None)}
         return sweep(self.uploads, keep=lambda folder: any(os.path.realpath(f) in known for f in folder.iterdir()))
 
-    def documents(self) -> list[DocumentRow]:
-        return [DocumentRow.of(d, self.uploads) for d in self._reader.documents()]
+    def documents(self, base: str | None = None) -> list[DocumentRow]:
+        """The library's documents, or those of the knowledge base ``base`` (its name or id)."""
+        names = {b.base_id: b.name for b in self._reader.bases()}
+        members = self._reader.docstore.memberships()
+        wanted = None if base is None else self._reader.base_documents([base])
+        return [
+            DocumentRow.of(d, self.uploads, sorted(names[i] for i in members.get(d.doc_id, ()) if i in names))
+            for d in self._reader.documents()
+            if wanted is None or d.doc_id in wanted
+        ]
+
+    # ------------------------------------------------------------------ knowledge bases
+    # Names and members are single docstore writes (``index.bases``): they do not wait behind an
+    # upload on the write queue. Deleting a base with its documents removes files, so it does.
+
+    def bases(self) -> list[KnowledgeBase]:
+        return self._reader.bases()
+
+    def base(self, ref: str) -> KnowledgeBase:
+        return self._reader.base(ref)
+
+    def base_documents(self, ref: str) -> set[str]:
+        return self._reader.base_documents([ref])
+
+    def create_base(self, name: str, description: str = "") -> KnowledgeBase:
+        return self._index.create_base(name, description)
+
+    def edit_base(self, ref: str, *, name: str | None = None, description: str | None = None) -> KnowledgeBase:
+        return self._index.edit_base(ref, name=name, description=description)
+
+    def file_documents(self, ref: str, *, add: Iterable[str] = (), remove: Iterable[str] = ()) -> KnowledgeBase:
+        return self._index.file_documents(ref, add=add, remove=remove)
+
+    def submit_delete_base(self, ref: str, *, with_documents: bool = False) -> Job:
+        """Queue the deletion of a knowledge base (an unknown one is refused now); with its
+        documents, those in no other base are removed, uploaded files too. The job's result is
+        the removed documents' rows."""
+        base = self._reader.base(ref)
+
+        def work(stop: threading.Event) -> list[DocumentRow]:
+            removed = self._index.delete_base(base.base_id, with_documents=with_documents)
+            rows = [DocumentRow.of(d, self.uploads) for d in removed]
+            for row, doc in zip(rows, removed, strict=True):
+                if row.uploaded:
+                    shutil.rmtree(Path(doc.source).parent, ignore_errors=True)
+            return rows
+
+        label = f"删除知识库「{base.name}」" + ("及其文档" if with_documents else "")
+        return self.queue.submit("delete-base", label, work)
 
     def add(
         self,
         files: Sequence[tuple[str, Path]],
         on_file: Callable[[int], None] | None = None,
         on_page: PageProgress | None = None,
+        base: str | None = None,
     ) -> list[UploadOutcome]:
         """Store and index ``files`` (client name, temporary path), waiting for the job. Each
         gets an outcome; one bad file does not stop the others. ``on_page(number, total, ocr)``
-        follows a PDF page by page."""
-        return self.submit_add(files, on_file, on_page).future.result()
+        follows a PDF page by page. Every file's document joins the knowledge base ``base``."""
+        return self.submit_add(files, on_file, on_page, base).future.result()
 
     def submit_add(
         self,
         files: Sequence[tuple[str, Path]],
         on_file: Callable[[int], None] | None = None,
         on_page: PageProgress | None = None,
+        base: str | None = None,
     ) -> Job:
         """Check and store ``files`` now (the temporary paths may go once this returns), and queue
-        their indexing; the job's result is the list of outcomes, one per file."""
+        their indexing; the job's result is the list of outcomes, one per file. An unknown
+        knowledge base ``base`` is refused before anything is stored."""
+        bases = [self._reader.base(base).base_id] if base else []
         early, stored = self._store(files, on_file)
 
         def work(stop: threading.Event) -> list[UploadOutcome]:
@@ -200,7 +253,7 @@ class Library:
                 try:
                     report = self._index.update(
                         list(stored.values()), make_chunker(self.settings), on_file=on_file, stop=stop,
-                        on_page=on_page,
+                        on_page=on_page, bases=bases,
                     )
                 except BaseException:
                     self._discard(stored.values())

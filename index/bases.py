@@ -24,7 +24,11 @@ class UnknownBaseError(ZhikuError):
 
 
 class BaseNameError(ZhikuError):
-    """A knowledge base name that is empty, too long, or already taken."""
+    """A knowledge base name that is empty or too long."""
+
+
+class BaseNameTakenError(BaseNameError):
+    """Another knowledge base has that name."""
 
 
 def clean_name(name: str) -> str:
@@ -68,4 +72,4 @@ def find_base(bases: Sequence[KnowledgeBase], ref: str) -> KnowledgeBase:
 def refuse_taken(bases: Sequence[KnowledgeBase], name: str, other_than: str | None = None) -> None:
     """Refuse ``name`` when another knowledge base has it."""
     if any(b.name == name and b.base_id != other_than for b in bases):
-        raise BaseNameError(f"已有名为「{name}」的知识库 (a knowledge base of that name exists)")
+        raise BaseNameTakenError(f"已有名为「{name}」的知识库 (a knowledge base of that name exists)")

@@ -510,16 +510,17 @@ class Index:
                                   description=None if description is None else clean_description(description))
         return self.base(base.base_id)
 
-    def delete_base(self, ref: str, *, with_documents: bool = False) -> int:
+    def delete_base(self, ref: str, *, with_documents: bool = False) -> list[StoredDocument]:
         """Delete a knowledge base. Its documents stay in the library, unless ``with_documents``:
         then those in no other knowledge base are removed (one still in another stays, for that
-        one's sake). Returns how many documents were removed."""
+        one's sake). Returns the documents removed."""
         base = self.base(ref)
-        removed = 0
+        removed: list[StoredDocument] = []
         if with_documents:
             members = self.docstore.base_documents([base.base_id])
             elsewhere = {d for d, ids in self.docstore.memberships().items() if set(ids) - {base.base_id}}
-            removed = self.remove(members - elsewhere)
+            removed = [d for d in self.documents() if d.doc_id in members - elsewhere]
+            self.remove([d.doc_id for d in removed])
         self.docstore.delete_base(base.base_id)
         return removed
 

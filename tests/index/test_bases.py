@@ -104,14 +104,14 @@ def test_deleting_a_base_keeps_or_removes_its_documents(index: Index, tmp_path: 
     index.update([leave, lab], bases=[hr.base_id])
     index.update([lab], bases=[lab_base.base_id])  # the lab rules are in both
 
-    assert index.delete_base("实训") == 0
+    assert index.delete_base("实训") == []
     assert len(index.documents()) == 2 and [b.name for b in index.bases()] == ["人事"]
 
     shared = index.create_base("共用")
     [lab_doc] = index.resolve("lab.txt")
     index.file_documents("共用", add=[lab_doc.doc_id])
     # with its documents: the one only in 人事 goes, the one also in 共用 stays
-    assert index.delete_base("人事", with_documents=True) == 1
+    assert [Path(d.source).name for d in index.delete_base("人事", with_documents=True)] == ["leave.txt"]
     assert [d.doc_id for d in index.documents()] == [lab_doc.doc_id]
     assert index.base_documents([shared.base_id]) == {lab_doc.doc_id}
     with pytest.raises(UnknownBaseError):

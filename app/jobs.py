@@ -39,6 +39,90 @@ class JobCancelledError(ZhikuError):
 
 
 @dataclass
+class WriteProgress:
+    """Where a running write is, for people: files read, the pages of the one being read, chunks
+    embedded. ``chunks_total`` counts the chunks of the files read so far, so it grows while
+    files are parsed; the rate and the time left are measured over the embedding itself."""
+
+    phase: str = "queued"  # queued | parse | ocr | embed | done
+    files_done: int = 0
+    files_total: int = 0
+    page: int = 0
+    pages: int = 0
+    chunks_done: int = 0
+    chunks_total: int = 0
+    embed_started: float | None = None
+    embed_seconds: float = 0.0  # time spent embedding, summed over batches (parsing between them excluded)
+    _batch_started: float | None = field(default=None, repr=False)
+
+    def file_done(self) -> None:
+        """One more file read (the index's ``on_file``); the next one is being read now."""
+        self.files_done += 1
+        self.page = self.pages = 0
+        self.phase = "parse"
+
+    def on_page(self, number: int, pages: int, ocr: bool) -> None:
+        self.phase = "ocr" if ocr else "parse"
+        self.page, self.pages = number, pages
+
+    def stage(self, stage: str, count: int) -> None:
+        """The index's ``on_stage``: a file read into ``count`` chunks (``parsed``), or a batch of
+        ``count`` chunks starting to embed (``embed``)."""
+        if stage == "parsed":
+            self.chunks_total += count
+        elif stage == "embed":
+            self.phase = "embed"
+            self._batch_started = time.monotonic()
+            self.embed_started = self.embed_started or time.time()
+
+    def embedded(self, count: int) -> None:
+        """``count`` more chunks embedded (the index's ``on_embedded``)."""
+        now = time.monotonic()
+        if self._batch_started is not None:
+            self.embed_seconds += now - self._batch_started
+        self._batch_started = now
+        self.chunks_done += count
+        self.chunks_total = max(self.chunks_total, self.chunks_done)
+
+    @property
+    def rate(self) -> float | None:
+        """Chunks embedded per second, once there is something to measure."""
+        return self.chunks_done / self.embed_seconds if self.embed_seconds > 0.5 and self.chunks_done else None
+
+    @property
+    def seconds_left(self) -> float | None:
+        """Time to embed the chunks read so far and not yet embedded, at the measured rate."""
+        rate = self.rate
+        return None if rate is None else max(0.0, (self.chunks_total - self.chunks_done) / rate)
+
+    def describe(self) -> str:
+        """One line in Chinese: 「文件 1/3 · OCR 识别第 2/8 页 · 嵌入 320/657 个片段（每秒 41 个，约剩 8 秒）」."""
+        parts = [f"文件 {min(self.files_done + 1, self.files_total)}/{self.files_total}"] if self.files_total else []
+        if self.phase in ("parse", "ocr") and self.pages:
+            parts.append(f"{'OCR 识别' if self.phase == 'ocr' else '读取'}第 {self.page}/{self.pages} 页")
+        if self.chunks_total:
+            embed = f"嵌入 {self.chunks_done}/{self.chunks_total} 个片段"
+            if self.rate is not None and self.seconds_left is not None:
+                embed += f"（每秒 {self.rate:.0f} 个，约剩 {_duration(self.seconds_left)}）"
+            parts.append(embed)
+        return " · ".join(parts) or {"queued": "排队中", "done": "完成"}.get(self.phase, "处理中")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "phase": self.phase, "files_done": self.files_done, "files_total": self.files_total,
+            "page": self.page, "pages": self.pages, "chunks_done": self.chunks_done, "chunks_total": self.chunks_total,
+            "rate": None if self.rate is None else round(self.rate, 2),
+            "seconds_left": None if self.seconds_left is None else round(self.seconds_left, 1),
+            "text": self.describe(),
+        }
+
+
+def _duration(seconds: float) -> str:
+    seconds = round(seconds)
+    return f"{seconds} 秒" if seconds < 60 else f"{seconds // 60} 分 {seconds % 60} 秒"
+
+
+@dataclass
 class Job:
     """One library write as ``GET /api/jobs`` shows it."""
 
@@ -53,11 +137,13 @@ class Job:
     future: Future[Any] = field(default_factory=Future, repr=False)
     stop: threading.Event = field(default_factory=threading.Event, repr=False)  # set to cancel it running
     on_cancel: Callable[[], None] | None = field(default=None, repr=False)  # cleanup of a job never run
+    progress: WriteProgress = field(default_factory=WriteProgress)
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "id": self.job_id, "kind": self.kind, "label": self.label, "state": self.state,
             "created": self.created, "started": self.started, "finished": self.finished, "error": self.error,
+            "progress": self.progress.to_dict(),
         }
 
 
@@ -78,9 +164,15 @@ class WriteQueue:
         self._thread.start()
 
     def submit(
-        self, kind: str, label: str, work: Callable[[threading.Event], Any], on_cancel: Callable[[], None] | None = None
+        self,
+        kind: str,
+        label: str,
+        work: Callable[[threading.Event], Any],
+        on_cancel: Callable[[], None] | None = None,
+        progress: WriteProgress | None = None,
     ) -> Job:
-        """Queue ``work``; its result (or error) is the job's future's."""
+        """Queue ``work``; its result (or error) is the job's future's. ``progress`` is what the
+        work reports its progress into (shown with the job)."""
         with self._condition:
             if self._closed:
                 raise QueueFullError("服务正在关闭，暂不接受写入 (the server is shutting down)")
@@ -89,7 +181,7 @@ class WriteQueue:
                     f"资料库写入排队已满（{self.capacity} 个任务在等待），请稍后再试 "
                     f"(the write queue is full: {self.capacity} jobs waiting; retry later)"
                 )
-            job = Job(secrets.token_hex(6), kind, label, on_cancel=on_cancel)
+            job = Job(secrets.token_hex(6), kind, label, on_cancel=on_cancel, progress=progress or WriteProgress())
             self._jobs[job.job_id] = job
             self._waiting.append((job, work))
             self._forget_old()

@@ -26,7 +26,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from app.jobs import Job, WriteQueue
+from app.jobs import Job, WriteProgress, WriteQueue
 from app.services import make_chunker
 from app.settings import Settings
 from index.docstore import KnowledgeBase, StoredDocument
@@ -246,24 +246,38 @@ class Library:
         knowledge base ``base`` is refused before anything is stored."""
         bases = [self._reader.base(base).base_id] if base else []
         early, stored = self._store(files, on_file)
+        progress = WriteProgress(files_total=len(stored))
+
+        def file_done(n: int) -> None:
+            progress.file_done()
+            if on_file:
+                on_file(n)
+
+        def page_done(number: int, pages: int, ocr: bool) -> None:
+            progress.on_page(number, pages, ocr)
+            if on_page:
+                on_page(number, pages, ocr)
 
         def work(stop: threading.Event) -> list[UploadOutcome]:
             outcomes = dict(early)
+            progress.phase = "parse"
             if stored:
                 try:
                     report = self._index.update(
-                        list(stored.values()), make_chunker(self.settings), on_file=on_file, stop=stop,
-                        on_page=on_page, bases=bases,
+                        list(stored.values()), make_chunker(self.settings), on_file=file_done, stop=stop,
+                        on_page=page_done, bases=bases, on_stage=progress.stage, on_embedded=progress.embedded,
                     )
                 except BaseException:
                     self._discard(stored.values())
                     raise
                 outcomes.update(self._outcomes(files, stored, report))
+            progress.phase = "done"
             return [outcomes[i] for i in range(len(files))]
 
         label = "、".join(name for name, _ in files[:3]) + (f" 等 {len(files)} 个文件" if len(files) > 3 else "")
         try:
-            return self.queue.submit("upload", label, work, on_cancel=lambda: self._discard(stored.values()))
+            return self.queue.submit("upload", label, work, on_cancel=lambda: self._discard(stored.values()),
+                                     progress=progress)
         except BaseException:
             self._discard(stored.values())
             raise
@@ -384,9 +398,21 @@ class Library:
         return self.submit_reindex(on_embedded).future.result()
 
     def submit_reindex(self, on_embedded: Callable[[int], None] | None = None) -> Job:
-        return self.queue.submit(
-            "reindex", "重建索引 (re-index)", lambda stop: self._index.reindex(on_embedded=on_embedded, stop=stop)
-        )
+        progress = WriteProgress()
+
+        def embedded(n: int) -> None:
+            progress.embedded(n)
+            if on_embedded:
+                on_embedded(n)
+
+        def work(stop: threading.Event) -> UpdateReport:
+            progress.chunks_total = self._index.docstore.chunk_count()
+            progress.stage("embed", progress.chunks_total)
+            report = self._index.reindex(on_embedded=embedded, stop=stop)
+            progress.phase = "done"
+            return report
+
+        return self.queue.submit("reindex", "重建索引 (re-index)", work, progress=progress)
 
     def cancel(self, job_id: str) -> Job:
         return self.queue.cancel(job_id)

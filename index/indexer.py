@@ -263,6 +263,7 @@ class Index:
         stop: threading.Event | None = None,
         on_page: PageProgress | None = None,
         bases: Collection[str] = (),
+        on_stage: Callable[[str, int], None] | None = None,
     ) -> UpdateReport:
         """Bring the index up to date with ``paths`` (files): add new, replace changed, skip unchanged.
 
@@ -270,7 +271,9 @@ class Index:
         (ids); a changed file's new version keeps the knowledge bases of the old.
 
         Progress: ``on_file(1)`` after each file, ``on_page(number, total, ocr)`` after each page
-        of a PDF, ``on_embedded(n)`` after each batch of chunks embedded.
+        of a PDF, ``on_stage("parsed", n)`` when a file was read into ``n`` chunks to embed,
+        ``on_stage("embed", n)`` before a write batch of ``n`` chunks is embedded, and
+        ``on_embedded(n)`` after each ``EMBED_BATCH`` of chunks embedded.
 
         Unreadable files are reported in ``failures`` and the rest go on. Setting ``stop`` (from
         another thread; see ``cancel``) ends the update with ``UpdateCancelled``.
@@ -294,11 +297,13 @@ class Index:
                 continue
             batch.append((path, outcome))
             pending_chunks += len(outcome.chunks)
+            if on_stage:
+                on_stage("parsed", len(outcome.chunks))
             if pending_chunks >= batch_chunks:
-                self._write_batch(batch, signature, report, on_embedded, bases)
+                self._write_batch(batch, signature, report, on_embedded, bases, on_stage)
                 batch, pending_chunks = [], 0
         if batch:
-            self._write_batch(batch, signature, report, on_embedded, bases)
+            self._write_batch(batch, signature, report, on_embedded, bases, on_stage)
         for base_id in bases if report.held else ():
             self.docstore.set_members(base_id, add=report.held)
         return report
@@ -366,6 +371,7 @@ class Index:
         report: UpdateReport,
         on_embedded: Progress | None,
         bases: Collection[str] = (),
+        on_stage: Callable[[str, int], None] | None = None,
     ) -> None:
         new_ids = {r.document.doc_id for _, r in batch}
         earlier = [
@@ -382,6 +388,8 @@ class Index:
         report.times.store += time.perf_counter() - started
 
         chunks = [c for _, r in batch for c in r.chunks]
+        if on_stage:
+            on_stage("embed", len(chunks))
         self._index_chunks(chunks, report, on_embedded)
 
         started = time.perf_counter()

@@ -248,25 +248,11 @@ class Library:
         early, stored = self._store(files, on_file)
         progress = WriteProgress(files_total=len(stored))
 
-        def file_done(n: int) -> None:
-            progress.file_done()
-            if on_file:
-                on_file(n)
-
-        def page_done(number: int, pages: int, ocr: bool) -> None:
-            progress.on_page(number, pages, ocr)
-            if on_page:
-                on_page(number, pages, ocr)
-
         def work(stop: threading.Event) -> list[UploadOutcome]:
             outcomes = dict(early)
-            progress.phase = "parse"
             if stored:
                 try:
-                    report = self._index.update(
-                        list(stored.values()), make_chunker(self.settings), on_file=file_done, stop=stop,
-                        on_page=page_done, bases=bases, on_stage=progress.stage, on_embedded=progress.embedded,
-                    )
+                    report = self._update(list(stored.values()), progress, stop, bases, on_file, on_page)
                 except BaseException:
                     self._discard(stored.values())
                     raise
@@ -281,6 +267,42 @@ class Library:
         except BaseException:
             self._discard(stored.values())
             raise
+
+    def submit_ingest(self, paths: Sequence[Path], label: str) -> Job:
+        """Queue the indexing of files where they are (the bundled corpus at the first start: not
+        copied into uploads), with progress; the job's result is the index's report."""
+        progress = WriteProgress(files_total=len(paths))
+        return self.queue.submit("ingest", label, lambda stop: self._update(list(paths), progress, stop), progress=progress)
+
+    def _update(
+        self,
+        paths: list[Path],
+        progress: WriteProgress,
+        stop: threading.Event,
+        bases: Sequence[str] = (),
+        on_file: Callable[[int], None] | None = None,
+        on_page: PageProgress | None = None,
+    ) -> UpdateReport:
+        """Index ``paths`` on the write queue's thread, reporting into ``progress`` (and to the
+        callbacks of a caller that follows the files and pages itself)."""
+
+        def file_done(n: int) -> None:
+            progress.file_done()
+            if on_file:
+                on_file(n)
+
+        def page_done(number: int, pages: int, ocr: bool) -> None:
+            progress.on_page(number, pages, ocr)
+            if on_page:
+                on_page(number, pages, ocr)
+
+        progress.phase = "parse"
+        report = self._index.update(
+            paths, make_chunker(self.settings), on_file=file_done, stop=stop, on_page=page_done, bases=bases,
+            on_stage=progress.stage, on_embedded=progress.embedded,
+        )
+        progress.phase = "done"
+        return report
 
     def _store(
         self, files: Sequence[tuple[str, Path]], on_file: Callable[[int], None] | None

@@ -30,7 +30,7 @@ from llama_index.core.llms import LLM
 from llama_index.core.llms.callbacks import llm_chat_callback, llm_completion_callback
 from llama_index.core.llms.custom import CustomLLM
 
-from app.models import ensure_model
+from app.models import local_model
 from app.settings import Settings
 from ingest.errors import SettingsError
 
@@ -72,7 +72,7 @@ def _make_llama_cpp(settings: Settings) -> LlamaCppLLM:
         import llama_cpp  # noqa: F401  # only to fail early with the install hint
     except ImportError as error:
         raise SettingsError(_INSTALL_HINT) from error
-    path = ensure_model(settings.local_model, settings.home)
+    path = local_model(settings.local_model, settings.home)  # never downloads: `zhiku model fetch` does
     return LlamaCppLLM(model_path=str(path), context_window=LOCAL_CONTEXT_WINDOW, max_tokens=settings.llm_max_tokens)
 
 

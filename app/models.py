@@ -122,6 +122,31 @@ def ensure_model(
     return target
 
 
+def model_present(name_or_path: str, home: Path, *, models: Mapping[str, ModelSpec] = MODELS) -> bool:
+    """Whether the GGUF file for ``name_or_path`` can be had without the network: a known model
+    assembled under ``<home>/models/`` or all its part packages installed, or an existing file.
+    Cheap (no hashing), for deciding whether to offer the local generator at all."""
+    spec = models.get(name_or_path)
+    if spec is None:
+        return Path(name_or_path).expanduser().is_file()
+    return (home / "models" / spec.filename).is_file() or _installed_parts(spec) is not None
+
+
+def local_model(name_or_path: str, home: Path, *, models: Mapping[str, ModelSpec] = MODELS) -> Path:
+    """The GGUF file for ``name_or_path``, as :func:`ensure_model` gives it, but never downloading:
+    a model not fetched yet is a :class:`ModelError` that says to run ``zhiku model fetch``, so a
+    question never starts a silent download of a gigabyte."""
+
+    def refuse(requirements: Sequence[str], dest: Path, progress: ProgressCallback | None) -> None:
+        raise ModelError(
+            f"本地模型 {name_or_path} 尚未下载，请先运行 zhiku model fetch {name_or_path}（约 0.5–1.1 GB，"
+            f"从 PyPI 下载、拼接并校验，显示进度）(the local model {name_or_path!r} is not fetched yet: "
+            f"run `zhiku model fetch {name_or_path}` first; it downloads, assembles and verifies it with progress)"
+        )
+
+    return ensure_model(name_or_path, home, models=models, download=refuse)
+
+
 def pip_download(
     requirements: Sequence[str],
     dest: Path,

@@ -14,6 +14,7 @@ from answer.compose import Composer
 from answer.composers import LLMComposer, QuoteComposer
 from answer.extractive import ExtractiveComposer
 from answer.pipeline import AnswerPipeline
+from app.models import model_present
 from app.settings import Settings
 from index.embed import load_embedder
 from index.hybrid import CrossEncoderReranker, HybridRetriever
@@ -46,7 +47,8 @@ COMPOSERS: dict[str, ComposerSpec] = {
         ComposerSpec("extractive", "抽取式（离线，默认）extractive", lambda s: ExtractiveComposer(), lambda s: True),
         ComposerSpec("quote", "原文摘录 quote", lambda s: QuoteComposer(), lambda s: True),
         ComposerSpec("llama-cpp", "本地模型 llama.cpp", _llm("llama-cpp"),
-                     lambda s: importlib.util.find_spec("llama_cpp") is not None),
+                     # offered once installed and fetched (`zhiku model fetch`): a question never downloads it
+                     lambda s: importlib.util.find_spec("llama_cpp") is not None and model_present(s.local_model, s.home)),
         ComposerSpec("openai", "在线模型 OpenAI 兼容", _llm("openai"), lambda s: bool(s.llm_base_url)),
     )
 }

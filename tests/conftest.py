@@ -1,7 +1,9 @@
-"""Shared fixtures: paths to the shipped corpus and the test fixtures."""
+"""Shared fixtures: paths to the shipped corpus and the test fixtures, and the corpus index the
+tests can share with the eval gate."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -9,6 +11,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "corpus"
 FIXTURES = ROOT / "tests" / "fixtures"
+SHARED_CORPUS_HOME = "ZHIKU_TEST_CORPUS_HOME"
 
 
 @pytest.fixture(scope="session")
@@ -19,3 +22,23 @@ def corpus_dir() -> Path:
 @pytest.fixture(scope="session")
 def fixtures_dir() -> Path:
     return FIXTURES
+
+
+def shared_corpus_home() -> Path | None:
+    """The folder named by ``$ZHIKU_TEST_CORPUS_HOME`` (relative to the project) when it holds no
+    index yet, else None.
+
+    scripts/test.sh sets it to the eval gate's ``.zhiku-ci``: a fixture that indexes files of
+    corpus/ with the CLI's defaults (embedder, chunking) builds its index there instead of in a
+    temporary folder, so the gate's ``zhiku ingest corpus/`` after pytest finds those files
+    unchanged and embeds only the rest. A folder already holding an index (the full corpus, from
+    an earlier gate) is left alone: the fixture's tests expect their own documents only.
+    """
+    value = os.environ.get(SHARED_CORPUS_HOME)
+    if not value:
+        return None
+    home = ROOT / value  # an absolute value stays as it is
+    if (home / "docstore.sqlite3").exists() or (home / "chroma").exists():
+        return None
+    home.mkdir(parents=True, exist_ok=True)
+    return home

@@ -113,7 +113,7 @@ def test_ask_cite_draft_and_upload_in_a_real_browser(server: str, artifacts: Pat
             expect(source.locator("mark")).to_contain_text("92.12")
 
             # 写作: a 案例 with references, downloaded as Word
-            page.get_by_role("tab", name="写作 Drafting").click()
+            page.get_by_role("tab", name="写作", exact=True).click()
             expect(page.locator("#zk-template input")).to_have_value("案例")
             page.locator("#zk-topic textarea").fill("医学美容技术产业学院")
             page.locator("#zk-draft-button").click()
@@ -131,7 +131,7 @@ def test_ask_cite_draft_and_upload_in_a_real_browser(server: str, artifacts: Pat
             assert "医学美容" in body and "参考" in body and "《" in body
 
             # 资料库: upload a file, see it listed
-            page.get_by_role("tab", name="资料库 Library").click()
+            page.get_by_role("tab", name="资料库", exact=True).click()
             note = tmp_path / "图书馆借阅管理办法.md"
             note.write_text(NOTE, encoding="utf-8")
             page.locator("#zk-upload input[type=file]").set_input_files(str(note))

@@ -18,7 +18,8 @@ import pytest
 from llama_index.core.base.llms.types import ChatMessage, MessageRole
 
 from app.llm import make_llm
-from app.models import ensure_model
+from app.models import ModelError, ensure_model
+from app.services import COMPOSERS
 from app.settings import Settings
 from ingest.errors import SettingsError
 from tests.servers import free_port, running
@@ -64,6 +65,17 @@ def test_local_answer_must_leave_room_for_the_sources(tmp_path: Path) -> None:
         make_llm("llama-cpp", Settings(home=tmp_path, llm_max_tokens=2000))
 
 
+@needs_llama_cpp
+def test_a_local_model_not_fetched_is_refused_naming_the_fetch_command(tmp_path: Path) -> None:
+    """A question never starts a download: the generator is not offered, and asking for it says what to run."""
+    settings = Settings(home=tmp_path, local_model=MODEL)
+
+    assert not COMPOSERS["llama-cpp"].available(settings)
+    with pytest.raises(ModelError, match=f"zhiku model fetch {MODEL}"):
+        make_llm("llama-cpp", settings)
+    assert not (tmp_path / "models" / f"{MODEL}.gguf").exists()
+
+
 @pytest.fixture(scope="session")
 def model_home() -> Path:
     return Path(os.environ.get("ZHIKU_MODEL_CACHE", ROOT / ".zhiku-models"))
@@ -71,6 +83,7 @@ def model_home() -> Path:
 
 @pytest.fixture(scope="session")
 def model_path(model_home: Path) -> Path:
+    """The model fetched explicitly, as `zhiku model fetch` does (asking for it never fetches)."""
     return ensure_model(MODEL, model_home)
 
 

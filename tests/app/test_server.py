@@ -76,9 +76,9 @@ def test_ask_with_a_document_filter_and_bad_input(served: tuple[TestClient, Sett
     assert all(c["doc_id"] == other["doc_id"] for c in answer["citations"] + answer["closest"])
 
     empty = client.post("/api/ask", json={"question": "   "})
-    assert empty.status_code == 400 and "问题为空" in empty.json()["error"]
+    assert empty.status_code == 400 and "问题为空" in empty.json()["error"]["message"]
     unknown = client.post("/api/ask", json={"question": "报到率", "documents": ["nope"]})
-    assert unknown.status_code == 400 and "nope" in unknown.json()["error"]
+    assert unknown.status_code == 400 and "nope" in unknown.json()["error"]["message"]
     assert client.post("/api/ask", json={"question": "报到率", "generator": "gpt-9"}).status_code == 400
     assert client.post("/api/ask", json={"text": "no question field"}).status_code == 422
 
@@ -90,7 +90,7 @@ def test_draft_returns_a_cited_case(served: tuple[TestClient, Settings]) -> None
     draft = Answer.from_dict(response.json())
     assert not draft.refused and draft.citations and "医学美容" in draft.text
     bad = client.post("/api/draft", json={"topic": "产业学院", "template": "小说"})
-    assert bad.status_code == 400 and "案例" in bad.json()["error"]
+    assert bad.status_code == 400 and "案例" in bad.json()["error"]["message"]
 
 
 def test_upload_list_and_remove(served: tuple[TestClient, Settings]) -> None:
@@ -168,7 +168,7 @@ def test_api_token_is_required_when_set(tmp_path: Path) -> None:
     with _serving(Settings(home=tmp_path / "home", api_token="s3cret")) as client:
         assert client.get("/api/health").status_code == 200
         denied = client.post("/api/ask", json={"question": "报到率"})
-        assert denied.status_code == 401 and "令牌" in denied.json()["error"]
+        assert denied.status_code == 401 and "令牌" in denied.json()["error"]["message"]
         wrong = client.get("/api/documents", headers={"Authorization": "Bearer nope"})
         assert wrong.status_code == 401
         assert client.get("/api/documents", headers={"Authorization": "Bearer s3cret"}).status_code == 200
@@ -215,22 +215,32 @@ def test_with_a_token_and_no_users_the_app_s_own_routes_need_the_token_too(tmp_p
         assert client.get("/config").status_code == 200
 
 
-def test_first_start_indexes_the_corpus_once(tmp_path: Path) -> None:
-    from app.server import ensure_corpus
-    from app.services import open_index
+def test_the_first_start_serves_at_once_while_the_corpus_is_indexed_once(tmp_path: Path) -> None:
+    from app.server import start_corpus
 
     corpus = tmp_path / "corpus"
     corpus.mkdir()
     (corpus / "规定.md").write_text(NOTE, encoding="utf-8")
-    settings = Settings(home=tmp_path / "home")
-    ensure_corpus(settings, corpus)
-    (corpus / "later.md").write_text("# 后来的文件\n\n第一条 这份文件在首次启动之后才放入。\n", encoding="utf-8")
-    ensure_corpus(settings, corpus)  # not empty any more: left to `zhiku ingest`
-    index = open_index(settings)
-    try:
-        assert [d.title for d in index.documents()] == ["实训室安全管理规定"]
-    finally:
-        index.close()
+    # a long regulation, so that indexing lasts while the app is asked
+    articles = [f"第{i}条 实训基地第{i}号设备的年度维护经费为{i * 7}万元，由设备处统一核算。" for i in range(1, 300)]
+    (corpus / "细则.md").write_text("# 实训设备维护经费管理细则\n\n" + "\n\n".join(articles), encoding="utf-8")
+    app, service = build_app(Settings(home=tmp_path / "home"))
+    with TestClient(app) as client:
+        job = start_corpus(service, corpus)
+        assert job is not None
+        started = time.monotonic()
+        assert client.get("/api/health").status_code == 200
+        listed = client.get("/api/jobs").json()
+        assert time.monotonic() - started < 5
+        [running] = [j for j in listed if j["id"] == job.job_id]
+        assert running["kind"] == "ingest" and running["state"] in ("queued", "running") and "首次启动" in running["label"]
+        job.future.result(timeout=300)
+        assert client.get(f"/api/jobs/{job.job_id}").json()["progress"]["chunks_done"] > 100
+        titles = sorted(d["title"] for d in client.get("/api/documents").json())
+        assert titles == ["实训室安全管理规定", "实训设备维护经费管理细则"]
+        (corpus / "later.md").write_text("# 后来的文件\n\n第一条 这份文件在首次启动之后才放入。\n", encoding="utf-8")
+        assert start_corpus(service, corpus) is None  # not empty any more: left to `zhiku ingest`
+    service.close()
 
 
 def test_login_and_token_settings_must_be_strings(tmp_path: Path) -> None:
@@ -275,7 +285,7 @@ def test_cross_site_writes_are_refused(served: tuple[TestClient, Settings]) -> N
     client, _ = served
     files = {"files": ("note.md", NOTE.encode(), "text/markdown")}
     evil = client.post("/api/documents", files=files, headers={"Origin": "https://evil.example"})
-    assert evil.status_code == 403 and "其他网站" in evil.json()["error"]
+    assert evil.status_code == 403 and "其他网站" in evil.json()["error"]["message"]
     marked = client.post("/api/ask", json={"question": "报到率"}, headers={"Sec-Fetch-Site": "cross-site"})
     assert marked.status_code == 403
     same = client.post("/api/ask", json={"question": "报到率"}, headers={"Origin": "http://testserver"})
@@ -287,7 +297,7 @@ def test_an_oversized_request_is_refused_before_it_is_read(served: tuple[TestCli
     headers = {"Content-Length": str(int(settings.max_upload_mb * 2**20) * 21 + 2**20 + 1),
                "Content-Type": "multipart/form-data; boundary=x"}
     response = client.post("/api/documents", content=b"--x--", headers=headers)
-    assert response.status_code == 413 and "过大" in response.json()["error"]
+    assert response.status_code == 413 and "过大" in response.json()["error"]["message"]
 
 
 def test_a_failed_ingest_leaves_no_stored_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -342,7 +352,7 @@ def test_a_chroma_outage_is_a_503_on_every_route_and_heals_on_its_own(tmp_path: 
                    "delete": down.delete(f"/api/documents/{doc.doc_id}")}
     documents = _texts(settings).documents()
     assert stopped["delete"].status_code == 503 and [d.doc_id for d in documents] == [doc.doc_id]  # still listed
-    assert stopped["ask"].status_code == 503 and "向量库" in stopped["ask"].json()["error"], stopped["ask"].json()
+    assert stopped["ask"].status_code == 503 and "向量库" in stopped["ask"].json()["error"]["message"], stopped["ask"].json()
     assert stopped["health"].status_code == 503
     assert stopped["health"].json()["ok"] is False and stopped["health"].json()["components"]["docstore"] == "ok"
     assert len(documents) == 1  # nothing half-written or lost
@@ -432,7 +442,7 @@ def test_a_docstore_that_cannot_be_written_is_a_503_and_nothing_is_half_done(cop
         finally:
             blocker.execute("ROLLBACK")
             blocker.close()
-        assert refused.status_code == 503 and "暂时无法访问" in refused.json()["error"]
+        assert refused.status_code == 503 and "暂时无法访问" in refused.json()["error"]["message"]
         assert doc_id in {row["doc_id"] for row in client.get("/api/documents").json()}
         assert client.delete(f"/api/documents/{doc_id}").status_code == 200
         assert doc_id not in {row["doc_id"] for row in client.get("/api/documents").json()}

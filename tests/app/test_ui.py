@@ -4,7 +4,9 @@ context, and nothing from a document (HTML, Markdown) takes effect in the page."
 from __future__ import annotations
 
 from answer.records import Answer, Citation
-from app.ui import answer_pieces, source_html, sources_html
+from app.jobs import Job, JobState, WriteProgress
+from app.library import UploadOutcome
+from app.ui import answer_pieces, example_questions, job_outcome, progress_html, source_html, sources_html
 
 TEXT = "第五条 合作企业原则上投入折合金额不低于300万元。第六条 <script>alert(1)</script> 见[通知](https://evil.example)。"
 QUOTE = "合作企业原则上投入折合金额不低于300万元。"
@@ -53,3 +55,43 @@ def test_a_refusal_lists_its_closest_passages_as_sources() -> None:
     assert 'href="#zk-src-9-1"' in pieces[-1] and "管理办法" in pieces[-1]
     panel = sources_html(answer, {"d": TEXT}, "9", "zk-chat-src")
     assert f"<mark>{QUOTE}</mark>" in panel
+
+
+def test_example_questions_ask_each_title_a_different_way_and_stop_at_four() -> None:
+    titles = ["管理办法", "质量年度报告", "实施方案", "工作要点", "第五份"]
+    questions = example_questions(titles)
+    assert len(questions) == 4 and all(f"《{t}》" in q for t, q in zip(titles, questions, strict=False))
+    assert len(set(q.replace(t, "") for t, q in zip(titles, questions, strict=False))) == 4
+    assert example_questions([]) == []
+
+
+def _job(kind: str, state: JobState, result: object = None, progress: WriteProgress | None = None) -> Job:
+    job = Job("j1", kind, "通知.doc、报告.txt", state=state, progress=progress or WriteProgress())
+    if state == "done":
+        job.future.set_result(result)
+    return job
+
+
+def test_progress_shows_the_chunks_embedded_as_a_bar_and_a_line() -> None:
+    progress = WriteProgress(files_total=2, phase="embed", files_done=1, chunks_done=64, chunks_total=256)
+    html = progress_html([_job("upload", "running", progress=progress)])
+    assert 'style="width:25.0%"' in html and "嵌入 64/256 个片段" in html and "导入" in html
+    assert "排队中" in progress_html([_job("remove", "queued")])
+    assert progress_html([]) == ""
+
+
+def test_an_upload_outcome_lists_each_file_with_the_servers_advice() -> None:
+    outcomes = [
+        UploadOutcome("通知.doc", "rejected", "通知.doc: 不支持 .doc，请用 Word 或 WPS 另存为 .docx", "unsupported"),
+        UploadOutcome("报告_[1].txt", "added", "已导入 《报告》，3 个片段", doc_id="d", title="报告", chunks=3),
+    ]
+    text = job_outcome(_job("upload", "done", outcomes))
+    first, second = text.split("\n")
+    assert first.startswith("- ✗ **通知.doc**") and ".docx" in first
+    assert second.startswith("- ✓") and "&#91;1&#93;" in second  # a file name is no Markdown link
+
+
+def test_a_failed_job_says_why() -> None:
+    job = _job("reindex", "failed")
+    job.future.set_exception(RuntimeError("磁盘已满"))
+    assert "磁盘已满" in job_outcome(job) and job_outcome(job).startswith("✗")

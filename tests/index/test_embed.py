@@ -1,6 +1,11 @@
-"""Dense embedders, with the real models: the bundled e5-small and an offline MiniLM via sentence-transformers."""
+"""Dense embedders, with the real models: the bundled e5-small and an offline MiniLM via sentence-transformers
+(the `st` extra; the default install has no torch)."""
 
 from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -9,6 +14,7 @@ from index.embed import (
     BGE_ZH_QUERY_PREFIX,
     E5SmallEmbedder,
     Embedder,
+    ModelKind,
     SentenceTransformerEmbedder,
     default_prefixes,
     l2_normalize,
@@ -17,6 +23,7 @@ from index.embed import (
 )
 from ingest.errors import SettingsError
 
+ROOT = Path(__file__).resolve().parents[2]
 MANAGEMENT_QUERY = "产业学院实行什么管理体制"
 MANAGEMENT_PASSAGE = "产业学院实行理事会领导下的院长负责制，设院长1名，副院长若干名"
 ENROLMENT_PASSAGE = "2020年学院招生计划5897人，实际录取5735人"
@@ -152,6 +159,39 @@ def test_a_missing_model_is_a_settings_error_on_first_use() -> None:
 def test_a_missing_reranker_names_its_own_setting() -> None:
     with pytest.raises(SettingsError, match="ZHIKU_RERANK_MODEL"):
         offline_model_load("/nonexistent/model-dir", "cross-encoder")
+
+
+@pytest.mark.parametrize(("kind", "setting"), [("embedding", "ZHIKU_EMBED_MODEL"), ("cross-encoder", "ZHIKU_RERANK_MODEL")])
+def test_without_the_st_extra_the_error_names_the_install_command(
+    monkeypatch: pytest.MonkeyPatch, kind: ModelKind, setting: str
+) -> None:
+    monkeypatch.setitem(sys.modules, "sentence_transformers", None)  # what `import` sees when it is not installed
+    with pytest.raises(SettingsError) as error:
+        offline_model_load("BAAI/bge-small-zh-v1.5", kind)
+    message = str(error.value)
+    assert 'pip install -e ".[st]"' in message and "需要 sentence-transformers" in message and setting in message
+
+
+def test_the_default_embedder_and_the_app_never_import_torch(tmp_path: Path) -> None:
+    """The default install has no torch: building the app's services and embedding with e5-small
+    must not import it (nor sentence-transformers)."""
+    script = (
+        "import sys\n"
+        "from pathlib import Path\n"
+        "import app.cli, app.server\n"
+        "from app.services import make_retriever, open_index\n"
+        "from app.settings import Settings\n"
+        "from index.embed import load_embedder\n"
+        "settings = Settings(home=Path(sys.argv[1]))\n"
+        "index = open_index(settings)\n"
+        "make_retriever(settings, index)\n"
+        "index.close()\n"
+        "assert load_embedder('e5-small').encode_passages(['产教融合']).shape == (1, 384)\n"
+        "print(sorted({'torch', 'sentence_transformers', 'transformers'} & set(sys.modules)))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script, str(tmp_path)], capture_output=True, text=True, timeout=300, cwd=ROOT)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
 
 
 # --- load_embedder ------------------------------------------------------------------------------

@@ -112,6 +112,8 @@ ERROR_STATUS: dict[type[Exception], int] = {
 ERROR_CODES: dict[type[Exception], str] = {QueueFullError: "queue_full", JobCancelledError: "cancelled"}
 # the error code of an upload where no file got in, by its status (``_failure_status``)
 UPLOAD_CODES = {413: "too_large", 415: "unsupported_type", 409: "duplicate", 422: "not_indexed", 400: "rejected"}
+DOCS_POLICY = ("default-src 'self'; script-src 'self' 'unsafe-inline' blob:; worker-src 'self' blob:; "
+               "style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; font-src 'self' data:")
 DOCS_ASSETS = "/api/static"  # Swagger UI and ReDoc, from the fastapi-offline package: the docs work offline
 
 
@@ -487,21 +489,27 @@ def _add_docs(api: FastAPI) -> None:
     api.mount(DOCS_ASSETS, StaticFiles(directory=str(assets)), name="api-static")
     openapi_url = api.openapi_url or "/api/openapi.json"
 
+    def local_only(page: HTMLResponse) -> HTMLResponse:
+        # the pages' own scripts may still name an outside address (ReDoc's footer logo): the
+        # browser is told to load nothing from beyond this server, so nothing waits on a network
+        page.headers["Content-Security-Policy"] = DOCS_POLICY
+        return page
+
     @api.get("/api/docs", include_in_schema=False)
     def swagger() -> HTMLResponse:
-        return get_swagger_ui_html(
+        return local_only(get_swagger_ui_html(
             openapi_url=openapi_url, title=f"{api.title} - Swagger UI", oauth2_redirect_url=None,
             swagger_js_url=f"{DOCS_ASSETS}/swagger-ui-bundle.js", swagger_css_url=f"{DOCS_ASSETS}/swagger-ui.css",
             swagger_favicon_url=f"{DOCS_ASSETS}/favicon.png",
             swagger_ui_parameters={"validatorUrl": None},  # the default validator is an outside site
-        )
+        ))
 
     @api.get("/api/redoc", include_in_schema=False)
     def redoc() -> HTMLResponse:
-        return get_redoc_html(
+        return local_only(get_redoc_html(
             openapi_url=openapi_url, title=f"{api.title} - ReDoc", redoc_js_url=f"{DOCS_ASSETS}/redoc.standalone.js",
             redoc_favicon_url=f"{DOCS_ASSETS}/favicon.png", with_google_fonts=False,
-        )
+        ))
 
 
 _MEDIA_TYPES = {

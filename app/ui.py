@@ -320,7 +320,7 @@ def build_ui(service: Service) -> gr.Blocks:
     with gr.Blocks(title="智库 zhiku", analytics_enabled=False, delete_cache=(3600, 86400)) as blocks:
         gr.Markdown("## 智库 · 职业院校政策与报告知识助手\n每句回答都标注出处；点击 [n] 查看原文。")
         # the library's writes in progress, seen from every tab (the first start's corpus indexing above all)
-        activity = gr.HTML("", elem_id="zk-activity")
+        progress = gr.HTML("", elem_id="zk-progress")
         with gr.Tab("问答", id="chat"), gr.Row():
             with gr.Column(scale=3, min_width=300):
                 chatbot = gr.Chatbot(label="问答", elem_id="zk-chat", height="max(320px, calc(100vh - 320px))",
@@ -364,7 +364,6 @@ def build_ui(service: Service) -> gr.Blocks:
                         upload_base = gr.Dropdown(_base_choices(service, ("不放入知识库", NO_BASE)), value=NO_BASE,
                                                   label="导入到知识库", elem_id="zk-upload-base")
                         upload_button = gr.Button("导入", variant="primary", elem_id="zk-ingest")
-                    progress = gr.HTML("", elem_id="zk-progress")
                     upload_result = gr.Markdown(elem_id="zk-upload-result")
                 with gr.Column(scale=2, min_width=300), gr.Accordion("知识库管理", open=True, elem_id="zk-bases"):
                     manage_base = gr.Dropdown(_base_choices(service, None), value=None, label="知识库",
@@ -547,13 +546,12 @@ def build_ui(service: Service) -> gr.Blocks:
             running = [job for job in found if job.state not in FINISHED]
             ids = [job.job_id for job in running]
             timer_update = gr.Timer(active=bool(running))
-            shown = progress_html(running)
             if not finished and len(found) == len(jobs):
-                return (shown, gr.skip(), ids, timer_update, *(gr.skip(),) * len(library_outputs), shown)
+                return (progress_html(running), gr.skip(), ids, timer_update, *(gr.skip(),) * len(library_outputs))
             message = "\n\n".join(job_outcome(job) for job in finished) if finished else gr.skip()
-            return (shown, message, ids, timer_update, *refreshed(*current), shown)
+            return (progress_html(running), message, ids, timer_update, *refreshed(*current))
 
-        poll_outputs = [progress, upload_result, jobs_state, timer, *library_outputs, activity]
+        poll_outputs = [progress, upload_result, jobs_state, timer, *library_outputs]
         timer.tick(poll, [jobs_state, *refresh_inputs], poll_outputs, concurrency_limit=None,
                    api_visibility="private", show_progress="hidden")
         job_outputs = [progress, upload_result, jobs_state, timer]
@@ -729,10 +727,9 @@ def build_ui(service: Service) -> gr.Blocks:
             """Writes already running when the page opens (the first start's corpus, another
             user's upload) are followed like the page's own."""
             running = [job.job_id for job in library.queue.jobs() if job.state not in FINISHED]
-            shown = progress_html(_jobs(running))
-            return shown, running, gr.Timer(active=bool(running)), shown
+            return progress_html(_jobs(running)), running, gr.Timer(active=bool(running))
 
-        blocks.load(following, None, [progress, jobs_state, timer, activity], show_progress="hidden")
+        blocks.load(following, None, [progress, jobs_state, timer], show_progress="hidden")
     return blocks
 
 

@@ -65,7 +65,7 @@ fi
 n=$((n + 1))
 step "setup $n/$total" "安装 zhiku 及依赖 (installing zhiku and its dependencies${extras:+, extras: $extras})"
 case ",$extras," in
-  *,local-llm,*) echo "llama-cpp-python 从源码编译，约 7-10 分钟，其间 pip 只显示 Building wheel (compiles from source for 7-10 minutes; pip is quiet meanwhile)" ;;
+  *,local-llm,*) echo "llama-cpp-python 从源码编译，约 7-10 分钟，其间每 30 秒报告一次 (compiles from source for 7-10 minutes; a line every 30 s meanwhile)" ;;
 esac
-pip_install -e ".${extras:+[$extras]}"
+beat pip_install -e ".${extras:+[$extras]}"
 step "setup done" "环境已就绪 (environment ready)"

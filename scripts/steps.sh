@@ -13,3 +13,15 @@ step() {
   shift
   printf '\n[%s] %s  (+%s)\n' "$label" "$*" "$(_elapsed)"
 }
+
+# `beat CMD...`: run CMD, printing a line every ZHIKU_BEAT_S (30) seconds while it runs, so a
+# phase that is quiet for minutes (llama.cpp compiling inside pip) still shows it is alive.
+beat() {
+  ( while sleep "${ZHIKU_BEAT_S:-30}"; do printf '  … 仍在进行 (still working)  (+%s)\n' "$(_elapsed)"; done ) &
+  local ticker=$!
+  local status=0
+  "$@" || status=$?
+  kill "$ticker" 2>/dev/null || true
+  wait "$ticker" 2>/dev/null || true
+  return "$status"
+}

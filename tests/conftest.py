@@ -3,7 +3,12 @@ tests can share with the eval gate."""
 
 from __future__ import annotations
 
+import contextlib
 import os
+import sys
+import threading
+import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -12,6 +17,32 @@ ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "corpus"
 FIXTURES = ROOT / "tests" / "fixtures"
 SHARED_CORPUS_HOME = "ZHIKU_TEST_CORPUS_HOME"
+HEARTBEAT_S = float(os.environ.get("ZHIKU_TEST_HEARTBEAT_S", "30"))
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item: pytest.Item) -> Iterator[None]:
+    """A line every ``HEARTBEAT_S`` seconds while one test (its fixtures included: an index built
+    once, a browser run) runs long, so a log never goes quiet for minutes."""
+    done = threading.Event()
+    started = time.monotonic()
+
+    capture = item.config.pluginmanager.getplugin("capturemanager")
+
+    def beat() -> None:
+        while not done.wait(HEARTBEAT_S):
+            line = f"\n  … {item.nodeid} 仍在运行 (still running, {time.monotonic() - started:.0f} s)\n"
+            # past pytest's capture of the test's own output, to the terminal or the log
+            with capture.global_and_fixture_disabled() if capture else contextlib.nullcontext():
+                sys.stderr.write(line)
+                sys.stderr.flush()
+
+    ticker = threading.Thread(target=beat, name="test-heartbeat", daemon=True)
+    ticker.start()
+    try:
+        yield
+    finally:
+        done.set()
 
 
 @pytest.fixture(scope="session")

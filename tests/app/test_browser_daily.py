@@ -216,3 +216,32 @@ def test_on_a_phone_every_tab_is_reachable_and_a_citation_shows_its_source(serve
             browser.close()
     for name in ("12-phone-chat.png", "13-phone-source.png", "14-phone-library.png"):
         assert (artifacts / name).stat().st_size > 10_000
+
+
+@pytest.mark.parametrize("page_path, rendered", [("/api/docs", ".swagger-ui .opblock"),
+                                                 ("/api/redoc", "redoc-wrap, .api-content")])
+def test_the_api_docs_render_with_the_network_cut_off(server: str, artifacts: Path, page_path: str, rendered: str) -> None:
+    from playwright.sync_api import Route, sync_playwright
+
+    origin = server.rstrip("/")
+    refused: list[str] = []
+
+    def only_the_server(route: Route) -> None:
+        url = route.request.url
+        if url.startswith(origin) or url.startswith("data:") or url.startswith("blob:"):
+            route.continue_()
+        else:  # anything beyond the server (a CDN, fonts) fails as on an offline intranet
+            refused.append(url)
+            route.abort()
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS, headless=True)
+        page = browser.new_page(viewport={"width": 1440, "height": 900})
+        page.route("**/*", only_the_server)
+        page.goto(origin + page_path)
+        page.wait_for_selector(rendered, timeout=30_000)
+        assert "智库" in page.inner_text("body") and "/api/search" in page.inner_text("body")
+        name = "15-api-docs.png" if page_path.endswith("docs") else "16-api-redoc.png"
+        page.screenshot(path=str(artifacts / name))
+        browser.close()
+    assert refused == [], refused

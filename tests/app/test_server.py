@@ -255,7 +255,6 @@ def test_login_and_token_settings_must_be_strings(tmp_path: Path) -> None:
 
 def test_the_app_ingests_only_files_it_received(served: tuple[TestClient, Settings], tmp_path: Path) -> None:
     """A client may name any path in a Gradio request: only files in Gradio's upload folder are taken."""
-    import gradio as gr
 
     from app.service import Service
     from app.ui import build_ui
@@ -274,8 +273,9 @@ def test_the_app_ingests_only_files_it_received(served: tuple[TestClient, Settin
         ingest = next(f for f in blocks.fns.values() if f.name == "ingest")
         outside = tmp_path / "secret.md"
         outside.write_text("# 机密\n\n第一条 不应被导入。\n", encoding="utf-8")
-        with pytest.raises(gr.Error, match="只能导入上传的文件"):
-            ingest.fn([str(outside)])
+        with pytest.warns(UserWarning, match="只能导入上传的文件"):  # a toast, the page left as it was
+            outputs = ingest.fn([str(outside)], None, [])
+        assert all(isinstance(o, dict) and o.get("__type__") == "update" for o in outputs), outputs
     finally:
         service.close()
     assert client.get("/api/documents").json() == before
@@ -400,7 +400,7 @@ def test_the_browser_s_spooled_upload_goes_once_indexed_and_a_killed_server_s_is
 
     from app.library import ABANDONED_AFTER_S, sweep
     from app.service import Service
-    from app.ui import build_ui
+    from app.ui import build_ui, job_outcome
 
     _, settings = served
     spool = tmp_path / "gradio"
@@ -411,7 +411,10 @@ def test_the_browser_s_spooled_upload_goes_once_indexed_and_a_killed_server_s_is
     service = Service(settings)
     try:
         ingest = next(f for f in build_ui(service).fns.values() if f.name == "ingest")
-        report = ingest.fn([str(spooled)])[0]
+        [job_id] = ingest.fn([str(spooled)], None, [])[2]  # queued: the page follows the job
+        job = service.library.queue.job(job_id)
+        job.future.result(timeout=120)
+        report = job_outcome(job)
         assert "宿舍管理规定" in report and "✓" in report
         assert not spooled.exists() and not spooled.parent.exists()
         assert any(row.title == "宿舍管理规定" for row in service.library.documents())
@@ -467,15 +470,17 @@ def test_a_document_s_title_is_edited_and_every_citation_shows_it(copy_home: Pat
     import gradio as gr
 
     from app.service import Service
-    from app.ui import build_ui
+    from app.ui import build_ui, job_outcome
 
     service = Service(settings)
     try:
         retitle = next(f for f in build_ui(service).fns.values() if f.name == "retitle")
-        message = retitle.fn(doc_id, "清远职院年报")[0]
-        assert "清远职院年报" in message
+        [job_id] = retitle.fn(doc_id, "清远职院年报", [])[2]
+        job = service.library.queue.job(job_id)
+        job.future.result(timeout=120)
+        assert "清远职院年报" in job_outcome(job)
         assert any(row.title == "清远职院年报" for row in service.library.documents())
-        with pytest.raises(gr.Error, match="标题须为"):
-            retitle.fn(doc_id, "")
+        with pytest.warns(UserWarning, match="请填写新标题"):
+            assert retitle.fn(doc_id, "", [])[2] == gr.skip()
     finally:
         service.close()

@@ -50,7 +50,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"no index in {args.home}: run bench/ingest.py first", file=sys.stderr)
         return 1
     corpus = str((ROOT / "corpus").resolve())
-    samples = {d.doc_id for d in documents if d.source.startswith(corpus)}
+    # sources as stored (an earlier version kept them relative to the working folder)
+    samples = {d.doc_id for d in documents if str((ROOT / d.source).resolve()).startswith(corpus)}
     others = sorted(d.doc_id for d in documents if d.doc_id not in samples)
     small = index.create_base(f"bench-small-{time.time_ns()}")
     large = index.create_base(f"bench-large-{time.time_ns()}")

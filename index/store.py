@@ -33,6 +33,7 @@ COLLECTION = DEFAULT_COLLECTION  # the first collection's name; a re-index build
 # of 100 loses the true nearest chunks of some queries altogether (measured on the dev2 library:
 # recall@10 0.973 with questions at 0.0; at 500 it is 1.0, for well under a millisecond more).
 SEARCH_BEAM = 500
+FILTER_OVERFETCH = 4  # an unfiltered search this many times deeper is tried before a filtered one
 _T = TypeVar("_T")
 
 
@@ -279,10 +280,40 @@ class ChromaStore:
         where = None if not clauses else clauses[0] if len(clauses) == 1 else {"$and": clauses}
         if (doc_ids is not None and not doc_ids) or (kinds is not None and not kinds):
             return []
+        if where is not None:
+            found = self._nearest_within(vector, top_k, doc_ids, kinds)
+            if found is not None:
+                return found
         result = self._call(
             lambda c: c.query(query_embeddings=vector.reshape(1, -1), n_results=top_k, where=where, include=["distances"])
         )
         return [VectorHit(cid, 1.0 - float(dist)) for cid, dist in zip(result["ids"][0], result["distances"][0], strict=True)]
+
+
+    def _nearest_within(
+        self, vector: np.ndarray, top_k: int, doc_ids: Collection[str] | None, kinds: Collection[str] | None
+    ) -> list[VectorHit] | None:
+        """The ``top_k`` nearest chunks that pass a filter, read off an unfiltered search of
+        ``FILTER_OVERFETCH`` times as many, or None when fewer than ``top_k`` of those pass.
+
+        When enough pass they are exactly what the filtered search returns: a passing chunk
+        nearer than the last of them would be among the unfiltered hits too. A filtered search
+        costs in proportion to the records its filter admits (Chroma reads their metadata
+        first): a knowledge base of most of a 30k-chunk library took 0.2 s against 5 ms for
+        this, and a narrow filter that this misses costs one extra unfiltered search."""
+        depth = top_k * FILTER_OVERFETCH
+        result = self._call(lambda c: c.query(query_embeddings=vector.reshape(1, -1), n_results=depth,
+                                              include=["distances", "metadatas"]))
+        ids, distances, metadatas = result["ids"][0], result["distances"][0], result["metadatas"][0]
+        kept = [
+            VectorHit(cid, 1.0 - float(dist))
+            for cid, dist, meta in zip(ids, distances, metadatas, strict=True)
+            if (doc_ids is None or (meta or {}).get("doc_id") in doc_ids)
+            and (kinds is None or (meta or {}).get("kind") in kinds)
+        ]
+        if len(kept) >= top_k or len(ids) < depth:  # enough, or the whole collection was read
+            return kept[:top_k]
+        return None
 
 
 def _widen_search(collection: Any) -> None:

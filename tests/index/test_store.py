@@ -161,3 +161,27 @@ def test_the_search_beam_is_wide_on_new_and_old_collections(tmp_path: Path) -> N
     for query in vectors[:20] + 0.05:
         exact = {str(i) for i in np.argsort(-(vectors @ query))[:10]}
         assert {h.chunk_id for h in store.query(query, 10)} == exact
+
+
+def test_a_filter_gives_the_same_hits_read_off_a_deeper_unfiltered_search_or_filtered(tmp_path: Path) -> None:
+    """``query`` with a filter first tries an unfiltered search ``FILTER_OVERFETCH`` times deeper;
+    whether that suffices (a broad filter) or not (a narrow one), the hits are the filtered search's."""
+    rng = np.random.default_rng(7)
+    store = ChromaStore("test-embedder", 16, path=tmp_path / "chroma")
+    vectors = rng.normal(size=(400, 16)).astype(np.float32)
+    ids = [f"c{i}" for i in range(400)]
+    store.upsert(ids, vectors, [{"doc_id": f"d{i % 40}", "kind": "table_row" if i % 3 else "text"} for i in range(400)])
+    collection = store._current()
+
+    def filtered(vector: np.ndarray, where: dict) -> list[str]:
+        result = collection.query(query_embeddings=vector.reshape(1, -1), n_results=10, where=where, include=[])
+        return list(result["ids"][0])
+
+    broad = {f"d{i}" for i in range(36)}  # 90% of the chunks: read off the unfiltered search
+    narrow = {"d3", "d17"}  # 5%: too few among the unfiltered hits, so the filtered search runs
+    for query in rng.normal(size=(20, 16)).astype(np.float32):
+        for docs in (broad, narrow):
+            hits = [h.chunk_id for h in store.query(query, 10, doc_ids=docs)]
+            assert hits == filtered(query, {"doc_id": {"$in": sorted(docs)}})
+        hits = [h.chunk_id for h in store.query(query, 10, doc_ids=broad, kinds={"text"})]
+        assert hits == filtered(query, {"$and": [{"doc_id": {"$in": sorted(broad)}}, {"kind": {"$in": ["text"]}}]})

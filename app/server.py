@@ -446,8 +446,11 @@ def create_api(service: Service) -> FastAPI:
 
     @api.get("/api/jobs", dependencies=guarded, response_model=list[JobModel], response_model_exclude_unset=True,
              responses=errors(*_GUARD_ERRORS))
+    @api.get("/api/documents/jobs", dependencies=guarded, response_model=list[JobModel],
+             response_model_exclude_unset=True, responses=errors(*_GUARD_ERRORS))
     def jobs() -> list[dict[str, Any]]:
-        """The library's writes: waiting, running and the last finished ones."""
+        """The library's writes: waiting, running and the last finished ones, each with its
+        progress (also at ``/api/documents/jobs``, beside the library it writes)."""
         return [job.to_dict() for job in service.library.queue.jobs()]
 
     @api.get("/api/jobs/{job_id}", dependencies=guarded, response_model=JobModel, response_model_exclude_unset=True,

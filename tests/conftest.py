@@ -8,7 +8,6 @@ import os
 import sys
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -20,29 +19,58 @@ SHARED_CORPUS_HOME = "ZHIKU_TEST_CORPUS_HOME"
 HEARTBEAT_S = float(os.environ.get("ZHIKU_TEST_HEARTBEAT_S", "30"))
 
 
-@pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_protocol(item: pytest.Item) -> Iterator[None]:
-    """A line every ``HEARTBEAT_S`` seconds while one test (its fixtures included: an index built
-    once, a browser run) runs long, so a log never goes quiet for minutes."""
-    done = threading.Event()
-    started = time.monotonic()
+class _Heartbeat:
+    """A line every ``HEARTBEAT_S`` seconds for as long as the suite runs: how many tests are done
+    and which one runs (with its fixtures: an index built once, a browser walk), so a log read line
+    by line never goes quiet for minutes (pytest's dots stay on one line until it is full)."""
 
-    capture = item.config.pluginmanager.getplugin("capturemanager")
+    def __init__(self, config: pytest.Config) -> None:
+        self.capture = config.pluginmanager.getplugin("capturemanager")
+        self.total = 0
+        self.done = 0
+        self.current = ""
+        self.since = time.monotonic()
+        self.stop = threading.Event()
+        threading.Thread(target=self.run, name="test-heartbeat", daemon=True).start()
 
-    def beat() -> None:
-        while not done.wait(HEARTBEAT_S):
-            line = f"\n  … {item.nodeid} 仍在运行 (still running, {time.monotonic() - started:.0f} s)\n"
-            # past pytest's capture of the test's own output, to the terminal or the log
-            with capture.global_and_fixture_disabled() if capture else contextlib.nullcontext():
+    def run(self) -> None:
+        while not self.stop.wait(HEARTBEAT_S):
+            if not self.current:
+                continue
+            line = (f"\n  … [{self.done}/{self.total}] {self.current} 运行中 "
+                    f"(running, {time.monotonic() - self.since:.0f} s)\n")
+            # past pytest's capture of the tests' own output, to the terminal or the log
+            with self.capture.global_and_fixture_disabled() if self.capture else contextlib.nullcontext():
                 sys.stderr.write(line)
                 sys.stderr.flush()
 
-    ticker = threading.Thread(target=beat, name="test-heartbeat", daemon=True)
-    ticker.start()
-    try:
-        yield
-    finally:
-        done.set()
+
+_heartbeat: _Heartbeat | None = None
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    global _heartbeat
+    _heartbeat = _Heartbeat(session.config)
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    if _heartbeat is not None:
+        _heartbeat.total = len(session.items)
+
+
+def pytest_runtest_logstart(nodeid: str, location: tuple[str, int | None, str]) -> None:
+    if _heartbeat is not None:
+        _heartbeat.current, _heartbeat.since = nodeid, time.monotonic()
+
+
+def pytest_runtest_logfinish(nodeid: str, location: tuple[str, int | None, str]) -> None:
+    if _heartbeat is not None:
+        _heartbeat.done += 1
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    if _heartbeat is not None:
+        _heartbeat.stop.set()
 
 
 @pytest.fixture(scope="session")

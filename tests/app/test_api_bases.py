@@ -92,3 +92,5 @@ def test_an_upload_s_job_shows_its_embedding_progress(client: TestClient) -> Non
     counts = {p["chunks_done"] for p in seen if p["phase"] == "embed"}
     assert len(counts) >= 2, seen  # the count moved while it was embedding
     assert any("嵌入" in p["text"] and "个片段" in p["text"] for p in seen)
+    listed = {j["id"]: j for j in client.get("/api/documents/jobs").json()}  # the same list as /api/jobs
+    assert listed[job_id]["progress"] == final and listed.keys() == {j["id"] for j in client.get("/api/jobs").json()}

@@ -31,7 +31,7 @@ from eval.report import compare, gate, read_run, summary_table, write_run
 from eval.retrieval import Passage
 from index.bases import UnknownBaseError
 from index.docstore import KnowledgeBase, StoredDocument
-from index.hybrid import Filters, ScoredChunk
+from index.hybrid import Filters
 from index.indexer import Index, UpdateReport
 from ingest.errors import ZhikuError
 from ingest.load import collect_files, load_file
@@ -310,7 +310,7 @@ def run_search(args: argparse.Namespace, settings: Settings, out: TextIO) -> int
     finally:
         index.close()
     if args.json:
-        out.write(json.dumps({"query": query, "seconds": round(elapsed, 4), "results": [_hit_record(h) for h in hits]},
+        out.write(json.dumps({"query": query, "seconds": round(elapsed, 4), "results": [h.to_dict() for h in hits]},
                              ensure_ascii=False, indent=2) + "\n")
         return 0
     if not hits:
@@ -326,27 +326,6 @@ def run_search(args: argparse.Namespace, settings: Settings, out: TextIO) -> int
         body = chunk.text.replace("\t", " | ")
         out.write("    " + body.replace("\n", "\n    ") + "\n\n")
     return 0
-
-
-def _hit_record(hit: ScoredChunk) -> dict[str, Any]:
-    chunk = hit.chunk
-    return {
-        "chunk_id": chunk.chunk_id,
-        "doc_id": chunk.doc_id,
-        "title": hit.title,
-        "source": hit.source,
-        "section_path": list(chunk.section_path),
-        "page": chunk.page,
-        "start": chunk.start,
-        "end": chunk.end,
-        "kind": chunk.kind,
-        "text": chunk.text,
-        "score": hit.score,
-        "dense_rank": hit.dense_rank,
-        "lexical_rank": hit.lexical_rank,
-        "rerank_score": hit.rerank_score,
-        "covers": list(hit.covers),
-    }
 
 
 def _resolve_or_fail(index: Index, ref: str) -> list[StoredDocument]:

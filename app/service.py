@@ -6,14 +6,12 @@ other's module for it.
 
 from __future__ import annotations
 
-import importlib.util
 from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
 from app.api import Assistant, check_question
 from app.library import Library
-from app.models import model_present
 from app.schemas import status_code_name
 from app.services import COMPOSERS
 from app.settings import Settings
@@ -122,17 +120,7 @@ class Service:
         if kinds:
             filters = replace(filters or Filters(), kinds=frozenset(kinds))
         hits = self.assistant.retriever.retrieve(query, top_k, filters)
-        passages = [
-            {
-                "rank": rank, "doc_id": hit.chunk.doc_id, "title": hit.title, "source": hit.source,
-                "chunk_id": hit.chunk.chunk_id, "covers": list(hit.covers), "text": hit.chunk.text,
-                "section_path": list(hit.chunk.section_path), "page": hit.chunk.page,
-                "start": hit.chunk.start, "end": hit.chunk.end, "kind": hit.chunk.kind, "score": hit.score,
-                "dense_rank": hit.dense_rank, "lexical_rank": hit.lexical_rank, "similarity": hit.similarity,
-                "rerank_score": hit.rerank_score,
-            }
-            for rank, hit in enumerate(hits, start=1)
-        ]
+        passages = [{"rank": rank, **hit.to_dict()} for rank, hit in enumerate(hits, start=1)]
         return {"query": query, "passages": passages}
 
     def generators(self) -> list[dict[str, Any]]:
@@ -149,22 +137,9 @@ class Service:
     def generator_problem(self, name: str) -> str | None:
         """Why generator ``name`` cannot answer with these settings (None: it can). Only presence
         is checked: a model file is verified when it is loaded."""
-        settings = self.settings
         if name not in COMPOSERS:
             return "未知的生成器 (unknown generator)"
-        if name == "llama-cpp":
-            if importlib.util.find_spec("llama_cpp") is None:
-                return "未安装 llama_cpp 模块 (the llama_cpp module is not installed)"
-            if not model_present(settings.local_model, settings.home):
-                return f"没有本地模型文件 (no model file for) {settings.local_model!r}: zhiku model fetch"
-            return None
-        if name == "openai":
-            missing = [var for var, value in (("ZHIKU_LLM_BASE_URL", settings.llm_base_url),
-                                              ("ZHIKU_LLM_MODEL", settings.llm_model)) if not value]
-            if missing:
-                return f"未设置 (not set): {', '.join(missing)}"
-            return None
-        return None if COMPOSERS[name].available(settings) else "当前设置下不可用 (not available with these settings)"
+        return COMPOSERS[name].problem(self.settings)
 
     def check_generator(self, name: str | None) -> None:
         """Refuse a generator that cannot answer now, naming the ones that can."""

@@ -38,18 +38,35 @@ class ComposerSpec:
     name: str
     label: str  # what the app's switch shows
     make: Callable[[Settings], Composer]
-    available: Callable[[Settings], bool]  # whether the app offers it with these settings
+    problem: Callable[[Settings], str | None] = lambda settings: None  # why it cannot answer now (None: it can)
+
+    def available(self, settings: Settings) -> bool:
+        """Whether the app offers it with these settings."""
+        return self.problem(settings) is None
+
+
+def _local_problem(settings: Settings) -> str | None:
+    # offered once installed and fetched (`zhiku model fetch`): a question never downloads it
+    if importlib.util.find_spec("llama_cpp") is None:
+        return "未安装 llama_cpp 模块 (the llama_cpp module is not installed)"
+    if not model_present(settings.local_model, settings.home):
+        return f"没有本地模型文件 (no model file for) {settings.local_model!r}: zhiku model fetch"
+    return None
+
+
+def _server_problem(settings: Settings) -> str | None:
+    missing = [var for var, value in (("ZHIKU_LLM_BASE_URL", settings.llm_base_url),
+                                      ("ZHIKU_LLM_MODEL", settings.llm_model)) if not value]
+    return f"未设置 (not set): {', '.join(missing)}" if missing else None
 
 
 COMPOSERS: dict[str, ComposerSpec] = {
     spec.name: spec
     for spec in (
-        ComposerSpec("extractive", "抽取式（离线，默认）extractive", lambda s: ExtractiveComposer(), lambda s: True),
-        ComposerSpec("quote", "原文摘录 quote", lambda s: QuoteComposer(), lambda s: True),
-        ComposerSpec("llama-cpp", "本地模型 llama.cpp", _llm("llama-cpp"),
-                     # offered once installed and fetched (`zhiku model fetch`): a question never downloads it
-                     lambda s: importlib.util.find_spec("llama_cpp") is not None and model_present(s.local_model, s.home)),
-        ComposerSpec("openai", "在线模型 OpenAI 兼容", _llm("openai"), lambda s: bool(s.llm_base_url)),
+        ComposerSpec("extractive", "抽取式（离线，默认）extractive", lambda s: ExtractiveComposer()),
+        ComposerSpec("quote", "原文摘录 quote", lambda s: QuoteComposer()),
+        ComposerSpec("llama-cpp", "本地模型 llama.cpp", _llm("llama-cpp"), _local_problem),
+        ComposerSpec("openai", "在线模型 OpenAI 兼容", _llm("openai"), _server_problem),
     )
 }
 GENERATORS = tuple(COMPOSERS)

@@ -61,6 +61,17 @@ class ScoredChunk:
     covers: tuple[str, ...] = field(default=())
     similarity: float | None = None  # the dense retriever's cosine similarity of the best hit (None: lexical only)
 
+    def to_dict(self) -> dict[str, Any]:
+        """The passage with its scores and where it is in its document (JSON-ready)."""
+        chunk = self.chunk
+        return {
+            "doc_id": chunk.doc_id, "title": self.title, "source": self.source, "chunk_id": chunk.chunk_id,
+            "covers": list(self.covers), "text": chunk.text, "section_path": list(chunk.section_path),
+            "page": chunk.page, "start": chunk.start, "end": chunk.end, "kind": chunk.kind, "score": self.score,
+            "dense_rank": self.dense_rank, "lexical_rank": self.lexical_rank, "similarity": self.similarity,
+            "rerank_score": self.rerank_score,
+        }
+
 
 def reciprocal_rank_fusion(
     rankings: Sequence[Sequence[str]], k: int = RRF_K, weights: Sequence[float] | None = None

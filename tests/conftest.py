@@ -1,5 +1,5 @@
-"""Shared fixtures: paths to the shipped corpus and the test fixtures, and the corpus index the
-tests can share with the eval gate."""
+"""Shared fixtures: paths to the shipped corpus and the test fixtures, the index of two corpus
+reports that the app tests serve, and the corpus index the tests can share with the eval gate."""
 
 from __future__ import annotations
 
@@ -71,6 +71,28 @@ def pytest_runtest_logfinish(nodeid: str, location: tuple[str, int | None, str])
 def pytest_sessionfinish(session: pytest.Session) -> None:
     if _heartbeat is not None:
         _heartbeat.stop.set()
+
+
+REPORTS = [CORPUS / "000_1945969dfabc08b4.txt", CORPUS / "001_235bd42144b22a26.txt"]
+
+
+@pytest.fixture(scope="session")
+def reports_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A data folder with 000 (产业学院 report) and 001 (清远 quality report, the 92.12% row) indexed
+    with the CLI's defaults, built once per run. Tests that change it work on a copy
+    (tests/app/conftest.py::copy_home); the five seeds' index starts from it
+    (tests/index/conftest.py::seed_index)."""
+    from app.services import make_chunker, open_index
+    from app.settings import Settings
+
+    home = tmp_path_factory.mktemp("reports") / "home"
+    settings = Settings(home=home)
+    index = open_index(settings)
+    try:
+        index.update(REPORTS, make_chunker(settings))
+    finally:
+        index.close()
+    return home
 
 
 @pytest.fixture(scope="session")

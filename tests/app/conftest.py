@@ -1,4 +1,5 @@
-"""An index of two real corpus reports, built once per run and copied by the tests that serve it."""
+"""Copies of the reports' index (tests/conftest.py::reports_home) for tests that change it, and an
+index of the scanned notice read by OCR."""
 
 from __future__ import annotations
 
@@ -11,21 +12,7 @@ from app.services import make_chunker, open_index
 from app.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
-REPORTS = [ROOT / "corpus" / "000_1945969dfabc08b4.txt", ROOT / "corpus" / "001_235bd42144b22a26.txt"]
 SCANNED = ROOT / "tests" / "fixtures" / "scanned_notice.pdf"
-
-
-@pytest.fixture(scope="session")
-def reports_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A data folder with 000 (产业学院 report) and 001 (清远 quality report, the 92.12% row) indexed."""
-    home = tmp_path_factory.mktemp("reports") / "home"
-    settings = Settings(home=home)
-    index = open_index(settings)
-    try:
-        index.update(REPORTS, make_chunker(settings))
-    finally:
-        index.close()
-    return home
 
 
 @pytest.fixture

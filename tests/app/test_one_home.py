@@ -31,7 +31,8 @@ pytestmark = pytest.mark.slow
 # a document no shipped file resembles, so that its answer can only come from it
 CANTEEN = "后勤服务公告\n\n学院第二食堂自下学期起每日早餐供应时间调整为六点四十分至八点十分，节假日照常供应。\n"
 CANTEEN_QUESTION = "第二食堂早餐供应时间是几点到几点？"
-REPORT_QUESTION = "2020年新生报到率是多少？"  # answered from 001 of corpus/ (the home's second report)
+REPORT_QUESTION = "清职院与哪家企业共建医学美容技术产业学院？"  # answered from 000 of corpus/
+REPORT_ANSWER = "雅姬乐"
 
 
 def _ask(url: str, question: str) -> tuple[int, dict[str, Any]]:
@@ -76,6 +77,13 @@ class Asker:
 
 @pytest.fixture
 def served(copy_home: Path) -> Iterator[tuple[str, Path]]:
+    # 000 only (21 passages): the re-indexes below embed the whole library, and what they test
+    # (the swap, the kill) does not grow with its size, so 001's 345 passages are removed first
+    index = open_index(Settings(home=copy_home))
+    try:
+        assert index.remove(d.doc_id for d in index.resolve("001_235bd42144b22a26.txt")) == 1
+    finally:
+        index.close()
     env = {**os.environ, "ZHIKU_HOME": str(copy_home), "GRADIO_ANALYTICS_ENABLED": "False"}
     port = free_port()
     command = [sys.executable, "-m", "app", "serve", "--host", "127.0.0.1", "--port", str(port), "--no-corpus"]
@@ -95,7 +103,7 @@ def _collections(home: Path) -> set[str]:
 def test_cli_writes_beside_a_running_server_are_seen_and_never_break_it(served: tuple[str, Path], tmp_path: Path) -> None:
     url, home = served
     status, before = _ask(url, REPORT_QUESTION)
-    assert status == 200 and "92.12%" in before["text"]
+    assert status == 200 and REPORT_ANSWER in before["text"]
     canteen = tmp_path / "食堂公告.txt"
     canteen.write_text(CANTEEN, encoding="utf-8")
 
@@ -105,7 +113,7 @@ def test_cli_writes_beside_a_running_server_are_seen_and_never_break_it(served: 
         ingest = _cli(home, "ingest", str(canteen))
         output, _ = ingest.communicate(timeout=300)
         assert ingest.returncode == 0, output.decode()
-    assert asker.results and all(s == 200 and "92.12%" in a["text"] for s, a in asker.results)
+    assert asker.results and all(s == 200 and REPORT_ANSWER in a["text"] for s, a in asker.results)
     status, answer = _ask(url, CANTEEN_QUESTION)
     assert status == 200, answer
     assert "六点四十分" in answer["text"]

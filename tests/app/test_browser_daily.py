@@ -190,8 +190,9 @@ def test_on_a_phone_every_tab_is_reachable_and_a_citation_shows_its_source(serve
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS, headless=True)
+        # a phone set to Chinese, as staff's phones are: Gradio's own strings follow the browser's language
         context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True,
-                                      device_scale_factor=2)
+                                      device_scale_factor=2, locale="zh-CN")
         page = context.new_page()
         page.set_default_timeout(60_000)
         try:
@@ -218,6 +219,7 @@ def test_on_a_phone_every_tab_is_reachable_and_a_citation_shows_its_source(serve
             page.get_by_role("tab", name="资料库", exact=True).tap()
             expect(page.locator("#zk-documents")).to_contain_text(REPORT_TITLES[0])
             expect(page.locator("#zk-ingest")).to_be_visible()
+            expect(page.locator("#zk-upload")).to_contain_text("将文件拖放到此处")  # not 「Drop File Here」
             page.screenshot(path=str(artifacts / "14-phone-library.png"), full_page=True)
         except Exception:
             page.screenshot(path=str(artifacts / "failure-phone.png"), full_page=True)

@@ -40,15 +40,15 @@ def _closure(requirements: list[str]) -> set[str]:
             continue
         seen.add(name)
         try:
-            todo.extend(Requirement(r) for r in metadata.requires(req.name) or [])
+            requires = [Requirement(r) for r in metadata.requires(req.name) or []]
         except metadata.PackageNotFoundError:
-            pass  # a requirement for another platform or Python: nothing it imports runs here
-        # a dependency named with extras (`uvicorn[standard]`) brings those extras' requirements
-        for extra in req.extras:
-            for r in metadata.requires(req.name) or []:
-                requirement = Requirement(r)
-                if requirement.marker is not None and requirement.marker.evaluate({"extra": extra}):
-                    todo.append(Requirement(str(requirement).split(";")[0]))
+            continue  # a requirement for another platform or Python: nothing it imports runs here
+        for requirement in requires:
+            if requirement.marker is None or requirement.marker.evaluate({"extra": ""}):
+                todo.append(requirement)
+            # a dependency named with extras (`uvicorn[standard]`) brings those extras' requirements
+            elif any(requirement.marker.evaluate({"extra": extra}) for extra in req.extras):
+                todo.append(Requirement(str(requirement).split(";")[0]))
     return seen
 
 

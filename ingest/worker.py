@@ -46,18 +46,39 @@ class ParseLimitError(UnreadableDocumentError):
     """A file's parse went past a limit (time, memory) or was cancelled; nothing was stored."""
 
 
+# The parent's pipes to the child are unbuffered: it waits for the child with select() on the
+# pipe itself, and a buffered reader that read a page message could hold the reply sent right
+# behind it where select() never sees it, so the parent would wait out the time limit.
+PIPE_BUFFERING = 0
+
+
 def _send(stream: IO[bytes], message: Any) -> None:
     payload = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
-    stream.write(_HEADER.pack(len(payload)) + payload)
+    data = memoryview(_HEADER.pack(len(payload)) + payload)
+    while data:  # an unbuffered pipe may take part of a large message per write
+        written = stream.write(data)
+        data = data[written if written is not None else 0 :]
     stream.flush()
 
 
+def _read_exactly(stream: IO[bytes], size: int) -> bytes:
+    """``size`` bytes, or fewer at the end of the stream (an unbuffered read may return less)."""
+    parts = []
+    while size > 0:
+        part = stream.read(size)
+        if not part:
+            break
+        parts.append(part)
+        size -= len(part)
+    return b"".join(parts)
+
+
 def _receive(stream: IO[bytes]) -> Any:
-    header = stream.read(_HEADER.size)
+    header = _read_exactly(stream, _HEADER.size)
     if len(header) < _HEADER.size:
         return None
     (size,) = _HEADER.unpack(header)
-    payload = stream.read(size)
+    payload = _read_exactly(stream, size)
     if len(payload) < size:
         return None
     return pickle.loads(payload)
@@ -205,7 +226,9 @@ class ParseWorker:
         root = str(Path(__file__).resolve().parent.parent)
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")]))}
         command = [sys.executable, "-m", "ingest.worker", str(os.getpid()), str(self.limits.memory_mb)]
-        self._process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env)
+        self._process = subprocess.Popen(
+            command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env, bufsize=PIPE_BUFFERING
+        )
         return self._process
 
     def _stop(self) -> None:

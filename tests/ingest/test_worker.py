@@ -4,7 +4,11 @@ stopped with a message saying so, and the next file parses in a fresh process.""
 from __future__ import annotations
 
 import os
+import pickle
 import signal
+import struct
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -14,7 +18,7 @@ import pytest
 
 from ingest.chunk import Chunker
 from ingest.records import ParseLimits
-from ingest.worker import ParseLimitError, ParseWorker
+from ingest.worker import PIPE_BUFFERING, ParseLimitError, ParseWorker
 
 TEXT = "学生资助管理办法\n\n第一条 为规范学生资助工作，制定本办法。\n第二条 资助对象为全日制在校学生。\n"
 
@@ -92,3 +96,29 @@ def test_a_parse_error_comes_back_as_its_own_kind(worker: ParseWorker, tmp_path:
     with pytest.raises(UnsupportedFormatError, match="Excel"):
         worker.parse(sheet, Chunker())
 
+
+
+def test_a_reply_sent_right_behind_a_page_message_is_read_at_once(worker: ParseWorker) -> None:
+    # A child that writes a page's progress and its reply in one write, as a one-page PDF's parse
+    # can: both reach the parent's pipe together, and the reply must not wait out the time limit
+    # (it once did, when a buffered reader took both and select() saw nothing more to read).
+    page, reply = pickle.dumps(("page", 1, 1, False)), pickle.dumps(("error", "ZhikuError", "无法解码"))
+    data = b"".join(struct.pack("!Q", len(p)) + p for p in (page, reply))
+    child = subprocess.Popen(
+        # and then waits for the next request, as the worker does (an exited child's pipe would end)
+        [sys.executable, "-c", f"import os, time; os.write(1, {data!r}); time.sleep(30)"],
+        stdout=subprocess.PIPE, bufsize=PIPE_BUFFERING,
+    )
+    pages: list[tuple[int, int, bool]] = []
+    try:
+        started = time.monotonic()
+        answer = worker._wait(child, Path("one-page.pdf"), lambda *p: pages.append(p))
+        waited = time.monotonic() - started
+    finally:
+        child.kill()
+        child.wait()
+        assert child.stdout is not None
+        child.stdout.close()
+    assert answer == ("error", "ZhikuError", "无法解码")
+    assert pages == [(1, 1, False)]
+    assert waited < worker.limits.timeout_s / 2
